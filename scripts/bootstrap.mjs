@@ -1,0 +1,21 @@
+// Runs before `npm start` and `npm test`: installs node modules when they are missing or older
+// than the lockfile (the setup step itself needs them), then runs the setup step if anything is
+// missing. Plain JavaScript on purpose: it must run before tsx is installed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const installed = new URL('../node_modules/.package-lock.json', import.meta.url);
+const lock = new URL('../package-lock.json', import.meta.url);
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  console.log('[setup] node modules missing or older than package-lock.json: npm ci');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+run(process.execPath, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);

@@ -1,0 +1,88 @@
+// The errors a user can meet, as types. They say nothing of HTTP: the server's one error
+// handler maps each kind to a status code, so no route hand-writes one.
+
+export type DomainErrorKind =
+  | 'invalid-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'too-large'
+  | 'unsupported-media'
+  | 'unavailable';
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: DomainErrorKind;
+  /** A short human title for the problem document. */
+  abstract readonly title: string;
+}
+
+export class TenantNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Tenant not found';
+  constructor(readonly tenantId: string) {
+    super(`tenant "${tenantId}" does not exist`);
+  }
+}
+
+export class TenantExists extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Tenant already exists';
+  constructor(readonly tenantId: string) {
+    super(`tenant "${tenantId}" already exists`);
+  }
+}
+
+export class TenantNotReady extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Tenant not ready';
+  constructor(readonly tenantId: string, readonly status: string) {
+    super(`tenant "${tenantId}" is ${status}, not ready`);
+  }
+}
+
+export class OperationNotAllowed extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Operation not allowed';
+}
+
+export class VideoNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Video not found';
+  constructor(readonly videoId: string) {
+    super(`video "${videoId}" does not exist`);
+  }
+}
+
+export class NoVideoFile extends DomainError {
+  readonly kind = 'invalid-request';
+  readonly title = 'No video file';
+}
+
+export class NotAVideo extends DomainError {
+  readonly kind = 'unsupported-media';
+  readonly title = 'Not a video';
+}
+
+export class UploadTooLarge extends DomainError {
+  readonly kind = 'too-large';
+  readonly title = 'Upload too large';
+  constructor(readonly limitBytes: number) {
+    super(`the upload exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+export class StorageUnavailable extends DomainError {
+  readonly kind = 'unavailable';
+  readonly title = 'Storage unavailable';
+}
+
+export class Unauthorized extends DomainError {
+  readonly kind = 'unauthorized';
+  readonly title = 'Unauthorized';
+}
+
+export class Forbidden extends DomainError {
+  readonly kind = 'forbidden';
+  readonly title = 'Forbidden';
+}
