@@ -1,0 +1,81 @@
+// The service's configuration: environment variables validated with zod at start. A bad value
+// stops the process with a message naming the variable; nothing reads process.env elsewhere.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    THUMBFORGE_TARGET: z.enum(['local', 'aws']).default('local'),
+    THUMBFORGE_DATA_DIR: z.string().min(1).default('./.data'),
+    THUMBFORGE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+    THUMBFORGE_MAX_UPLOAD_BYTES: positiveInt.default(2 * 1024 ** 3),
+    THUMBFORGE_MAX_CONCURRENT_OPERATIONS: positiveInt.max(64).default(4),
+    THUMBFORGE_URL_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(3600),
+    THUMBFORGE_OPERATION_TIMEOUT_SECONDS: positiveInt.default(1800),
+    THUMBFORGE_S3_PORT: port.optional(),
+    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+    PULUMI_BACKEND_URL: z.string().regex(/^(s3|file|https?|gs|azblob):\/\//, 'must be a Pulumi backend URL (s3://, file://, https://…)').optional(),
+    PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
+    PULUMI_SECRETS_PROVIDER: z.string().regex(/^(passphrase|awskms:\/\/.+)$/, 'must be "passphrase" or an awskms:// key').optional(),
+    THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.THUMBFORGE_TARGET !== 'aws') return;
+    if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when THUMBFORGE_TARGET=aws' });
+    if (!env.PULUMI_BACKEND_URL) ctx.addIssue({ code: 'custom', path: ['PULUMI_BACKEND_URL'], message: 'is required when THUMBFORGE_TARGET=aws (an s3:// state bucket or Pulumi Cloud)' });
+    if (!env.THUMBFORGE_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_ADMIN_TOKEN'], message: 'is required when THUMBFORGE_TARGET=aws' });
+    if ((env.PULUMI_SECRETS_PROVIDER ?? 'passphrase') === 'passphrase' && !env.PULUMI_CONFIG_PASSPHRASE) {
+      ctx.addIssue({ code: 'custom', path: ['PULUMI_CONFIG_PASSPHRASE'], message: 'is required on the aws target unless PULUMI_SECRETS_PROVIDER is awskms://…' });
+    }
+  });
+
+export type Config = {
+  port: number;
+  host: string;
+  target: 'local' | 'aws';
+  dataDir: string;
+  adminToken?: string;
+  maxUploadBytes: number;
+  maxConcurrentOperations: number;
+  urlTtlSeconds: number;
+  operationTimeoutSeconds: number;
+  s3Port: number;
+  awsRegion?: string;
+  pulumiBackendUrl?: string;
+  pulumiPassphrase?: string;
+  pulumiSecretsProvider: string;
+  imageUri?: string;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    target: e.THUMBFORGE_TARGET,
+    dataDir: resolve(e.THUMBFORGE_DATA_DIR),
+    adminToken: e.THUMBFORGE_ADMIN_TOKEN,
+    maxUploadBytes: e.THUMBFORGE_MAX_UPLOAD_BYTES,
+    maxConcurrentOperations: e.THUMBFORGE_MAX_CONCURRENT_OPERATIONS,
+    urlTtlSeconds: e.THUMBFORGE_URL_TTL_SECONDS,
+    operationTimeoutSeconds: e.THUMBFORGE_OPERATION_TIMEOUT_SECONDS,
+    s3Port: e.THUMBFORGE_S3_PORT ?? e.PORT + 1,
+    awsRegion: e.AWS_REGION,
+    pulumiBackendUrl: e.PULUMI_BACKEND_URL,
+    pulumiPassphrase: e.PULUMI_CONFIG_PASSPHRASE,
+    pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER ?? 'passphrase',
+    imageUri: e.THUMBFORGE_IMAGE_URI,
+  };
+}

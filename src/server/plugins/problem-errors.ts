@@ -1,0 +1,70 @@
+// The one error handler: maps typed domain errors, validation failures and unknown errors to
+// application/problem+json. Routes never hand-write a status code for a domain error, and an
+// unexpected error never leaks its message or stack to the client.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
+import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  'invalid-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  'unsupported-media': 415,
+  unavailable: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export type Problem = { type: string; title: string; status: number; detail: string; instance?: string };
+
+export function problem(status: number, detail: string, title = TITLES[status] ?? 'Error'): Problem {
+  return { type: 'about:blank', title, status, detail };
+}
+
+export default fp(
+  async function problemErrors(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
+      let body: Problem;
+      if (error instanceof DomainError) {
+        body = problem(STATUS_OF[error.kind], error.message, error.title);
+      } else if (hasZodFastifySchemaValidationErrors(error)) {
+        const detail = error.validation
+          .map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath || ''}: ${issue.message}`)
+          .join('; ');
+        body = problem(400, detail);
+      } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+        body = problem(error.statusCode, error.message);
+      } else {
+        request.log.error({ err: error }, 'unhandled error');
+        body = problem(500, 'an unexpected error occurred; the request id is in the server log');
+      }
+      if (body.status >= 500 && error instanceof DomainError) request.log.warn({ err: error }, body.title);
+      reply.status(body.status).type('application/problem+json').send({ ...body, instance: request.url.split('?')[0] });
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      reply
+        .status(404)
+        .type('application/problem+json')
+        .send({ ...problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`), instance: request.url.split('?')[0] });
+    });
+  },
+  { name: 'problem-errors' },
+);
