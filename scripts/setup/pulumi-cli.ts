@@ -130,10 +130,11 @@ export async function ensurePulumiCli(): Promise<void> {
 const launcherPath = join(launcherBinDir, PROVIDER_LAUNCHER_NAME);
 
 // The engine starts the provider in the stack's work dir; the launcher moves to the project root
-// so `import()` inside serialized provider methods resolves this project's node_modules.
+// so `import()` inside serialized provider methods resolves this project's node_modules, and
+// loads tsx so those methods can import the project's TypeScript modules (src/stacks/local-cloud-actions.ts).
 function launcherScript(): string {
   const provider = join(projectRoot, 'node_modules', '@pulumi', 'pulumi', 'cmd', 'dynamic-provider', 'index.js');
-  return `#!/bin/sh\ncd '${projectRoot}' || exit 1\nexec '${process.execPath}' '${provider}' "$@"\n`;
+  return `#!/bin/sh\ncd '${projectRoot}' || exit 1\nexec '${process.execPath}' --import=tsx '${provider}' "$@"\n`;
 }
 
 export function launcherReady(): boolean {

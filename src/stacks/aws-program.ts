@@ -1,0 +1,124 @@
+// The aws target's tenant program: a private, encrypted bucket, a least-privilege role, a log
+// group, the image-based thumbnailer Lambda, its S3 invoke permission and the bucket notification.
+// It never builds an image (the platform stack does) and never uses bucket.onObjectCreated,
+// which attaches broad managed policies; every grant names this tenant's bucket prefixes only.
+import * as pulumi from '@pulumi/pulumi';
+import * as aws from '@pulumi/aws';
+import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../domain/video-layout.js';
+import { settingsToEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
+import type { TenantOutputs } from './tenant-service-types.js';
+import type { AwsTarget } from './tenant-target.js';
+import { bucketName, functionName, logGroupName, roleName } from './tenant-resource-names.js';
+import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from './trigger-filters.js';
+import { THUMBNAILER_MEMORY_MB, THUMBNAILER_TIMEOUT_SECONDS } from './thumbnailer-function.js';
+import { PLATFORM_IMAGE_OUTPUT } from './platform-program.js';
+
+export const LOG_RETENTION_DAYS = 14;
+/** Multipart uploads a client abandoned stop costing storage after this many days. */
+export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
+
+export type AwsTenantProgramInput = { tenantId: string; settings: ThumbnailSettings; region: string; image: AwsTarget['image'] };
+
+function imageUri(image: AwsTarget['image']): pulumi.Input<string> {
+  return 'uri' in image ? image.uri : new pulumi.StackReference(image.platformStack).requireOutput(PLATFORM_IMAGE_OUTPUT).apply(String);
+}
+
+export function awsTenantProgram({ tenantId, settings, region, image }: AwsTenantProgramInput) {
+  return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
+    const { accountId } = await aws.getCallerIdentity();
+
+    const bucket = new aws.s3.Bucket('bucket', { bucket: bucketName(tenantId, { accountId, region }), forceDestroy: true });
+    new aws.s3.BucketPublicAccessBlock('bucket-public-access', {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new aws.s3.BucketServerSideEncryptionConfiguration('bucket-encryption', {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }],
+    });
+    new aws.s3.BucketOwnershipControls('bucket-ownership', { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } });
+    new aws.s3.BucketLifecycleConfiguration('bucket-lifecycle', {
+      bucket: bucket.id,
+      rules: [
+        {
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: {},
+          abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_INCOMPLETE_UPLOAD_DAYS },
+        },
+      ],
+    });
+
+    const logGroup = new aws.cloudwatch.LogGroup('function-logs', { name: logGroupName(tenantId), retentionInDays: LOG_RETENTION_DAYS });
+
+    const role = new aws.iam.Role('function-role', {
+      name: roleName(tenantId),
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    });
+    const rolePolicy = new aws.iam.RolePolicy('function-policy', {
+      name: 'thumbnailer',
+      role: role.id,
+      policy: pulumi.jsonStringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'ReadVideos', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${bucket.arn}/${VIDEO_PREFIX}*`] },
+          { Sid: 'WriteThumbnails', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [pulumi.interpolate`${bucket.arn}/${THUMBNAIL_PREFIX}*`] },
+          { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [pulumi.interpolate`${logGroup.arn}:*`] },
+        ],
+      }),
+    });
+
+    const thumbnailer = new aws.lambda.Function(
+      'function',
+      {
+        name: functionName(tenantId),
+        packageType: 'Image',
+        imageUri: imageUri(image),
+        role: role.arn,
+        memorySize: THUMBNAILER_MEMORY_MB,
+        timeout: THUMBNAILER_TIMEOUT_SECONDS,
+        environment: { variables: settingsToEnv(settings) },
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+      },
+      // The role must carry its policy before the first invocation can write thumbnails or logs.
+      { dependsOn: [rolePolicy, logGroup] },
+    );
+
+    const permission = new aws.lambda.Permission('function-invoke-from-bucket', {
+      action: 'lambda:InvokeFunction',
+      function: thumbnailer.name,
+      principal: 's3.amazonaws.com',
+      sourceArn: bucket.arn,
+      sourceAccount: accountId,
+    });
+
+    new aws.s3.BucketNotification(
+      'bucket-notification',
+      {
+        bucket: bucket.id,
+        lambdaFunctions: videoTriggerFilters().map((filter) => ({
+          lambdaFunctionArn: thumbnailer.arn,
+          events: OBJECT_CREATED_EVENTS,
+          filterPrefix: filter.prefix,
+          filterSuffix: filter.suffix,
+        })),
+      },
+      // S3 validates the destination when the notification is saved: the permission must exist first.
+      { dependsOn: [permission] },
+    );
+
+    return {
+      bucket: bucket.id,
+      bucketArn: bucket.arn,
+      functionName: thumbnailer.name,
+      functionArn: thumbnailer.arn,
+      region: pulumi.output(region),
+    };
+  };
+}

@@ -1,0 +1,95 @@
+// What the local program's dynamic resources do, run inside the engine's provider process (the
+// providers import this module by URL). It reaches the object store and the registrations dir
+// named by THUMBFORGE_LOCAL_CLOUD in the engine's environment, so credentials never enter state.
+// It must never log credentials, and every action is idempotent (an interrupted `up` re-runs it).
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
+import {
+  registerFunction,
+  registerTrigger,
+  unregisterFunction,
+  unregisterTrigger,
+  type FunctionRegistration,
+  type TriggerRegistration,
+} from '../domain/local-registrations.js';
+
+export const LOCAL_CLOUD_ENV = 'THUMBFORGE_LOCAL_CLOUD';
+
+export type LocalCloud = { dataDir: string; connection: S3Connection };
+
+export function localCloudEnv(cloud: LocalCloud): Record<string, string> {
+  return { [LOCAL_CLOUD_ENV]: JSON.stringify(cloud) };
+}
+
+function localCloud(): LocalCloud {
+  const raw = process.env[LOCAL_CLOUD_ENV];
+  if (!raw) throw new Error(`${LOCAL_CLOUD_ENV} is not set: the local program runs only through the tenant service`);
+  return JSON.parse(raw) as LocalCloud;
+}
+
+function s3(): S3Client {
+  return createS3Client(localCloud().connection);
+}
+
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string }).name;
+}
+
+export async function createBucket(name: string): Promise<void> {
+  const client = s3();
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (error) {
+    // A create interrupted after the store acted, then re-run: the bucket is already ours.
+    if (errorName(error) !== 'BucketAlreadyOwnedByYou') throw new Error(`cannot create bucket "${name}": ${(error as Error).message}`);
+  }
+}
+
+export async function bucketExists(name: string): Promise<boolean> {
+  try {
+    await s3().send(new HeadBucketCommand({ Bucket: name }));
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket') return false;
+    throw error;
+  }
+}
+
+/** Empties the bucket page by page, then removes it; a bucket already gone is fine. */
+export async function deleteBucket(name: string): Promise<void> {
+  const client = s3();
+  try {
+    for (;;) {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: name, MaxKeys: 1000 }));
+      const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
+      if (keys.length === 0) break;
+      await client.send(new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: keys, Quiet: true } }));
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: name }));
+  } catch (error) {
+    if (errorName(error) !== 'NoSuchBucket') throw new Error(`cannot delete bucket "${name}": ${(error as Error).message}`);
+  }
+}
+
+/** The registration a resource's properties describe (state also carries the engine's `__provider`). */
+export function functionRegistration(props: Record<string, unknown>): FunctionRegistration {
+  const { name, bucket, settings, timeoutSeconds, memoryMb } = props as FunctionRegistration;
+  return { name, bucket, settings, timeoutSeconds, memoryMb };
+}
+
+export function triggerRegistration(props: Record<string, unknown>): TriggerRegistration {
+  const { bucket, functionName, events, filters } = props as TriggerRegistration;
+  return { bucket, functionName, events, filters };
+}
+
+export const saveFunction = (props: Record<string, unknown>) => registerFunction(localCloud().dataDir, functionRegistration(props));
+export const removeFunction = (name: string) => unregisterFunction(localCloud().dataDir, name);
+export const saveTrigger = (props: Record<string, unknown>) => registerTrigger(localCloud().dataDir, triggerRegistration(props));
+export const removeTrigger = (bucket: string) => unregisterTrigger(localCloud().dataDir, bucket);

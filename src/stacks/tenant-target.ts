@@ -1,0 +1,40 @@
+// Where tenant stacks run and how the engine is configured for it: the local cloud (file
+// backend and passphrase under the data dir) or AWS (a configured backend and secrets provider).
+// It must never put a credential on a command line or in a log: secrets travel by environment.
+import { join } from 'node:path';
+import type { S3Connection } from '../domain/s3-connection.js';
+
+export type LocalTarget = {
+  kind: 'local';
+  /** The local object store's connection (src/local/object-store.ts `store.connection`). */
+  connection: S3Connection;
+  /** Never empty: main generates it on first start and keeps it in the data dir. */
+  passphrase: string;
+};
+
+export type AwsTarget = {
+  kind: 'aws';
+  region: string;
+  /** An s3:// state bucket or Pulumi Cloud. */
+  backendUrl: string;
+  /** `passphrase` or an `awskms://…` key. */
+  secretsProvider: string;
+  passphrase?: string;
+  /** The thumbnailer image: a pushed URI, or the fully qualified name of the platform stack that built it. */
+  image: { uri: string } | { platformStack: string };
+};
+
+export type TenantTarget = LocalTarget | AwsTarget;
+
+/** The engine's files under the data dir: a fixed work dir keeps stack settings (the passphrase salt). */
+export function engineDirs(dataDir: string) {
+  return {
+    workDir: join(dataDir, 'pulumi', 'project'),
+    pulumiHome: join(dataDir, 'pulumi', 'home'),
+    stateDir: join(dataDir, 'state'),
+  };
+}
+
+export function backendUrl(target: TenantTarget, dataDir: string): string {
+  return target.kind === 'local' ? `file://${engineDirs(dataDir).stateDir}` : target.backendUrl;
+}
