@@ -1,0 +1,119 @@
+// The thumbnailer's Lambda handler for S3 object-created events, also run by the local function
+// runner. Each record stands alone; a video ffmpeg cannot decode gets error.json, never a retry.
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
+import { pino } from 'pino';
+import { createS3Client } from '../domain/s3-connection.js';
+import { settingsFromEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
+import { thumbnailContentType, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, videoIdOfKey } from '../domain/video-layout.js';
+import { decodeS3EventKey } from './s3-event-key.js';
+import { DEFAULT_RENDER_TIMEOUT_MS, renderThumbnails } from './thumbnail-core.js';
+import { isFinalThumbnailError } from './thumbnail-errors.js';
+
+/** A thumbnail never changes for a videoId, so caches may keep it for good. */
+export const THUMBNAIL_CACHE_CONTROL = 'private, max-age=31536000, immutable';
+const DEFAULT_URL_TTL_SECONDS = 15 * 60;
+/** Kept back from the invocation's remaining time to write the results (or error.json). */
+const WRITE_RESERVE_MS = 5_000;
+
+export type ThumbnailLogger = {
+  info(details: object, message?: string): void;
+  warn(details: object, message?: string): void;
+  error(details: object, message?: string): void;
+};
+
+export type RecordResult =
+  | { key: string; outcome: 'thumbnails'; keys: string[] }
+  | { key: string; outcome: 'failed'; reason: string }
+  | { key: string; outcome: 'skipped'; reason: string };
+
+export type ThumbnailHandlerResult = { records: RecordResult[] };
+
+export type ThumbnailErrorRecord = { reason: string; videoKey: string; at: string };
+
+export type ThumbnailHandlerOptions = {
+  s3: S3Client;
+  settings: ThumbnailSettings;
+  urlTtlSeconds?: number;
+  logger?: ThumbnailLogger;
+};
+
+/** Raised after every record has been tried, when some failed in a way a retry may fix. */
+export class ThumbnailRecordsFailed extends Error {
+  constructor(readonly failures: Array<{ key: string; message: string }>) {
+    super(`${failures.length} record(s) failed: ${failures.map((failure) => `${failure.key}: ${failure.message}`).join('; ')}`);
+  }
+}
+
+export type ThumbnailHandler = (event: S3Event, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ThumbnailHandlerResult>;
+
+export function createThumbnailHandler(options: ThumbnailHandlerOptions): ThumbnailHandler {
+  const { s3, settings } = options;
+  const log = options.logger ?? pino({ level: 'silent' });
+
+  async function put(bucket: string, key: string, body: Buffer | string, contentType: string, cacheControl: string) {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
+  }
+
+  async function processRecord(record: S3EventRecord, timeoutMs: number): Promise<RecordResult> {
+    const bucket = record.s3.bucket.name;
+    const key = decodeS3EventKey(record.s3.object.key);
+    const videoId = videoIdOfKey(key);
+    if (!record.eventName.includes('ObjectCreated')) return { key, outcome: 'skipped', reason: `event ${record.eventName}` };
+    if (!videoId) return { key, outcome: 'skipped', reason: `not under ${VIDEO_PREFIX}<videoId>/` };
+
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: options.urlTtlSeconds ?? DEFAULT_URL_TTL_SECONDS });
+    try {
+      const images = await renderThumbnails(url, settings, { timeoutMs });
+      // Writing the same keys again is what makes a redelivered event harmless.
+      const keys = await Promise.all(
+        images.map(async (image) => {
+          const outputKey = thumbnailKey(videoId, image.requestedWidth, image.format);
+          await put(bucket, outputKey, image.bytes, thumbnailContentType(image.format), THUMBNAIL_CACHE_CONTROL);
+          return outputKey;
+        }),
+      );
+      return { key, outcome: 'thumbnails', keys };
+    } catch (error) {
+      if (!isFinalThumbnailError(error)) throw error;
+      const failure: ThumbnailErrorRecord = { reason: error.reason, videoKey: key, at: new Date().toISOString() };
+      await put(bucket, thumbnailErrorKey(videoId), `${JSON.stringify(failure)}\n`, 'application/json', 'no-cache');
+      return { key, outcome: 'failed', reason: error.reason };
+    }
+  }
+
+  return async (event, context) => {
+    const timeoutMs = context ? Math.max(1000, context.getRemainingTimeInMillis() - WRITE_RESERVE_MS) : DEFAULT_RENDER_TIMEOUT_MS;
+    const records: RecordResult[] = [];
+    const failures: Array<{ key: string; message: string }> = [];
+    for (const record of event.Records) {
+      const started = Date.now();
+      try {
+        const result = await processRecord(record, timeoutMs);
+        records.push(result);
+        const level = result.outcome === 'failed' ? 'warn' : 'info';
+        log[level]({ bucket: record.s3.bucket.name, ...result, durationMs: Date.now() - started }, `thumbnail ${result.outcome}`);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ key: record.s3.object.key, message });
+        log.error({ bucket: record.s3.bucket.name, key: record.s3.object.key, err: message, durationMs: Date.now() - started }, 'thumbnail error');
+      }
+    }
+    // Throwing makes Lambda retry the event; the records that succeeded are rewritten unchanged.
+    if (failures.length > 0) throw new ThumbnailRecordsFailed(failures);
+    return { records };
+  };
+}
+
+let fromEnvironment: ThumbnailHandler | undefined;
+
+/** The Lambda entry point: settings from the function's environment, credentials from its role. */
+export const handler: ThumbnailHandler = (event, context) => {
+  fromEnvironment ??= createThumbnailHandler({
+    s3: createS3Client({ region: process.env.AWS_REGION ?? 'us-east-1' }),
+    settings: settingsFromEnv(process.env),
+    logger: pino(),
+  });
+  return fromEnvironment(event, context);
+};

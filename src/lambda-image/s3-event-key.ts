@@ -1,0 +1,14 @@
+// Object keys as they travel in S3 event notifications: form-URL-encoded, a space as '+'.
+// Both directions live here, so the local runner encodes exactly what the handler decodes.
+
+export function decodeS3EventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
+/** Like S3: each path segment percent-encoded (UTF-8), '/' kept, a space as '+'. */
+export function encodeS3EventKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%20/g, '+'))
+    .join('/');
+}
