@@ -7,13 +7,14 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
-import ignore from '@balena/dockerignore';
+import dockerignore from '@balena/dockerignore';
 import { freePort } from '../../src/local/free-port.js';
 import { projectRoot, PULUMI_CLI_VERSION } from '../../src/local/tools.js';
 
 const run = promisify(execFile);
 const dockerfile = DockerfileParser.parse(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
-const contextIgnore = ignore().add(readFileSync(join(projectRoot, '.dockerignore'), 'utf8'));
+// The package is CommonJS typed as an ES default export; `.default` is the factory either way.
+const contextIgnore = dockerignore.default().add(readFileSync(join(projectRoot, '.dockerignore'), 'utf8'));
 const WORKDIR = '/app';
 
 type Stage = { name: string; parent: string; instructions: Instruction[] };

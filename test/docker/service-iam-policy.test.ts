@@ -1,0 +1,90 @@
+// The IAM policy the service runs with (docs/service-iam-policy.json) stays least-privilege and
+// still covers the names the tenant program really gives its resources.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/local/tools.js';
+import { bucketName, functionName, logGroupName, roleName } from '../../src/stacks/tenant-resource-names.js';
+
+type Statement = {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string>>;
+};
+
+const ACCOUNT = { accountId: '123456789012', region: 'eu-west-1' };
+const raw = readFileSync(join(projectRoot, 'docs', 'service-iam-policy.json'), 'utf8');
+const policy = JSON.parse(raw.replaceAll('ACCOUNT_ID', ACCOUNT.accountId).replaceAll('REGION', ACCOUNT.region)) as {
+  Version: string;
+  Statement: Statement[];
+};
+const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+/** IAM's ARN wildcards: `*` is any run of characters (slashes included), `?` is one character. */
+function arnMatches(pattern: string, arn: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${source}$`).test(arn);
+}
+
+function allows(action: string, arn: string): boolean {
+  return policy.Statement.some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      list(statement.Action).some((pattern) => arnMatches(pattern, action)) &&
+      list(statement.Resource).some((pattern) => arnMatches(pattern, arn)),
+  );
+}
+
+t.test('the policy is a valid IAM policy document', async (t) => {
+  t.equal(policy.Version, '2012-10-17');
+  t.ok(policy.Statement.length > 0);
+  const sids = policy.Statement.map((statement) => statement.Sid);
+  t.equal(new Set(sids).size, sids.length, 'statement ids are unique');
+  for (const statement of policy.Statement) t.equal(statement.Effect, 'Allow', `${statement.Sid} only allows`);
+});
+
+t.test('no action is a wildcard over a whole service', async (t) => {
+  for (const statement of policy.Statement) {
+    for (const action of list(statement.Action)) {
+      t.not(action, '*', `${statement.Sid}: no "*" action`);
+      t.notMatch(action, /^[a-z0-9-]+:\*$/, `${statement.Sid}: ${action} is not service-wide`);
+    }
+  }
+  const actions = policy.Statement.flatMap((statement) => list(statement.Action));
+  t.notOk(actions.includes('s3:*'), 'no s3:*');
+  t.notOk(actions.includes('iam:*'), 'no iam:*');
+});
+
+t.test('only the calls AWS cannot scope use Resource "*"', async (t) => {
+  const unscoped = policy.Statement.filter((statement) => list(statement.Resource).includes('*'));
+  t.same(unscoped.flatMap((statement) => list(statement.Action)).sort(), ['ecr:GetAuthorizationToken', 'sts:GetCallerIdentity']);
+});
+
+t.test('iam:PassRole reaches only thumbforge roles, and only for Lambda', async (t) => {
+  const passRole = policy.Statement.filter((statement) => list(statement.Action).includes('iam:PassRole'));
+  t.equal(passRole.length, 1);
+  t.same(list(passRole[0]!.Resource), [`arn:aws:iam::${ACCOUNT.accountId}:role/thumbforge-*`]);
+  t.same(passRole[0]!.Condition, { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } });
+});
+
+t.test("the tenant program's resource names fall inside the policy", async (t) => {
+  const tenant = 'acme-videos';
+  const { accountId, region } = ACCOUNT;
+  const bucket = `arn:aws:s3:::${bucketName(tenant, ACCOUNT)}`;
+  t.ok(allows('s3:CreateBucket', bucket), 'create the tenant bucket');
+  t.ok(allows('s3:PutBucketNotification', bucket), 'attach the trigger');
+  t.ok(allows('s3:PutObject', `${bucket}/videos/01J/clip.mp4`), 'stream uploads');
+  t.ok(allows('s3:GetObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'sign thumbnail links');
+  t.ok(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`));
+  t.ok(allows('lambda:AddPermission', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`));
+  t.ok(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/${roleName(tenant)}`));
+  t.ok(allows('iam:PutRolePolicy', `arn:aws:iam::${accountId}:role/${roleName(tenant)}`));
+  t.ok(allows('logs:CreateLogGroup', `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName(tenant)}`));
+
+  t.notOk(allows('s3:CreateBucket', 'arn:aws:s3:::someone-elses-bucket'), 'no bucket outside the account-region suffix');
+  t.notOk(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/admin`), 'no role outside the prefix');
+  t.notOk(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:payments`), 'no function outside the prefix');
+  t.notOk(allows('s3:PutBucketPolicy', bucket), 'bucket policies stay untouchable: public access cannot be opened');
+});
