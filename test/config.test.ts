@@ -1,0 +1,78 @@
+// loadConfig: local defaults need nothing, and a missing or malformed aws setting stops the start
+// with a ConfigError that names the variable.
+import t from 'tap';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const AWS_ENV = {
+  THUMBFORGE_TARGET: 'aws',
+  AWS_REGION: 'eu-west-1',
+  PULUMI_BACKEND_URL: 's3://acme-thumbforge-state',
+  THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32),
+  PULUMI_CONFIG_PASSPHRASE: 'correct horse battery staple',
+};
+
+function configError(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+t.test('local defaults', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.target, 'local');
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.port, 3000);
+  t.equal(config.s3Port, 3001, 'the local store port follows PORT');
+  t.equal(config.dataDir, resolve('./.data'));
+  t.equal(config.pulumiSecretsProvider, 'passphrase');
+  t.equal(config.adminToken, undefined, 'generated on first start in local mode');
+});
+
+t.test('a complete aws environment loads', async (t) => {
+  const config = loadConfig(AWS_ENV);
+  t.equal(config.target, 'aws');
+  t.equal(config.awsRegion, 'eu-west-1');
+  t.equal(config.pulumiBackendUrl, 's3://acme-thumbforge-state');
+  t.equal(config.imageUri, undefined, 'the platform stack supplies the image');
+});
+
+t.test('awskms replaces the passphrase', async (t) => {
+  const { PULUMI_CONFIG_PASSPHRASE: _passphrase, ...withoutPassphrase } = AWS_ENV;
+  const config = loadConfig({ ...withoutPassphrase, PULUMI_SECRETS_PROVIDER: 'awskms://alias/thumbforge?region=eu-west-1' });
+  t.equal(config.pulumiSecretsProvider, 'awskms://alias/thumbforge?region=eu-west-1');
+  t.match(configError(withoutPassphrase), /PULUMI_CONFIG_PASSPHRASE: is required on the aws target unless PULUMI_SECRETS_PROVIDER is awskms/);
+});
+
+t.test('each required aws setting, when missing, is named', async (t) => {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE'] as const) {
+    const env: NodeJS.ProcessEnv = { ...AWS_ENV };
+    delete env[variable];
+    t.match(configError(env), new RegExp(`${variable}: is required`), variable);
+  }
+  const all = configError({ THUMBFORGE_TARGET: 'aws' });
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE']) {
+    t.match(all, variable, `all missing settings are reported at once: ${variable}`);
+  }
+});
+
+t.test('malformed aws settings are named with what was expected', async (t) => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['AWS_REGION', 'Ireland', /AWS_REGION: must be an AWS region/],
+    ['PULUMI_BACKEND_URL', 'acme-state', /PULUMI_BACKEND_URL: must be a Pulumi backend URL/],
+    ['PULUMI_SECRETS_PROVIDER', 'hashivault://x', /PULUMI_SECRETS_PROVIDER: must be "passphrase" or an awskms/],
+    ['THUMBFORGE_IMAGE_URI', 'docker.io/acme/thumbnailer:1', /THUMBFORGE_IMAGE_URI: must be an ECR image URI/],
+    ['THUMBFORGE_IMAGE_URI', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer', /THUMBFORGE_IMAGE_URI: must be an ECR image URI with a tag or digest/],
+    ['THUMBFORGE_ADMIN_TOKEN', 'short', /THUMBFORGE_ADMIN_TOKEN: must be at least 24 characters/],
+    ['THUMBFORGE_TARGET', 'gcp', /THUMBFORGE_TARGET/],
+  ];
+  for (const [variable, value, expected] of cases) {
+    t.match(configError({ ...AWS_ENV, [variable]: value }), expected, `${variable}=${value}`);
+  }
+  const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:' + 'a'.repeat(64);
+  t.equal(loadConfig({ ...AWS_ENV, THUMBFORGE_IMAGE_URI: uri }).imageUri, uri, 'a digest-pinned URI is accepted');
+});
