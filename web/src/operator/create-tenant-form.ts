@@ -1,0 +1,80 @@
+// The operator's form for a new tenant (id, thumbnail widths, format). It sends what was typed
+// and lets the API judge it: the tenant-id rule lives on the server, and its `detail` is shown
+// next to the field it is about.
+import type { ApiClient } from '../api-client.js';
+import { ApiError } from '../api-client.js';
+import type { CreatedTenant } from '../api-types.js';
+import { h, uniqueId } from '../dom.js';
+import { errorSlot, type ErrorSlot } from '../error-slot.js';
+
+type Field = 'id' | 'widths' | 'format';
+
+export function createTenantForm(client: ApiClient, onCreated: (created: CreatedTenant) => void): HTMLFormElement {
+  const idInput = h('input', { id: uniqueId('tenant-id'), name: 'id', required: true, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' });
+  const widthsInput = h('input', { id: uniqueId('widths'), name: 'widths', inputmode: 'numeric', placeholder: 'e.g. 320, 640', autocomplete: 'off' });
+  const formatSelect = h(
+    'select',
+    { id: uniqueId('format'), name: 'format' },
+    h('option', { value: '' }, 'default'),
+    h('option', { value: 'jpeg' }, 'JPEG'),
+    h('option', { value: 'webp' }, 'WebP'),
+  );
+  const idHint = h('p', { class: 'hint', id: uniqueId('hint') }, 'Lower-case letters, digits and "-", starting with a letter.');
+  idInput.setAttribute('aria-describedby', idHint.id);
+  const widthsHint = h('p', { class: 'hint', id: uniqueId('hint') }, 'Thumbnail widths in pixels, separated by commas. Empty for the default.');
+  widthsInput.setAttribute('aria-describedby', widthsHint.id);
+  const errors: Record<Field, ErrorSlot> = { id: errorSlot(idInput), widths: errorSlot(widthsInput), format: errorSlot(formatSelect) };
+  const submit = h('button', { type: 'submit', class: 'button button-primary' }, 'Create tenant');
+
+  const form = h(
+    'form',
+    { class: 'stack-form', novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: idInput.id }, 'Tenant id'), idInput, idHint, errors.id.element),
+    h('div', { class: 'field' }, h('label', { for: widthsInput.id }, 'Widths'), widthsInput, widthsHint, errors.widths.element),
+    h('div', { class: 'field' }, h('label', { for: formatSelect.id }, 'Format'), formatSelect, errors.format.element),
+    h('div', { class: 'actions' }, submit),
+  );
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    for (const slot of Object.values(errors)) slot.clear();
+    const widths = parseWidths(widthsInput.value);
+    if (widths === 'invalid') {
+      errors.widths.show(new Error('Widths must be whole numbers separated by commas, such as "320, 640".'));
+      widthsInput.focus();
+      return;
+    }
+    const thumbnail = { ...(widths && { widths }), ...(formatSelect.value && { format: formatSelect.value }) };
+    const body = { id: idInput.value.trim(), ...(Object.keys(thumbnail).length > 0 && { thumbnail }) };
+    submit.disabled = true;
+    client
+      .send<CreatedTenant>('POST', '/tenants', body)
+      .then((created) => {
+        form.reset();
+        onCreated(created);
+      })
+      .catch((error: unknown) => {
+        const field = fieldOf(error);
+        errors[field].show(error);
+        ({ id: idInput, widths: widthsInput, format: formatSelect })[field].focus();
+      })
+      .finally(() => {
+        submit.disabled = false;
+      });
+  });
+  return form;
+}
+
+function parseWidths(text: string): number[] | undefined | 'invalid' {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (parts.length === 0) return undefined;
+  return parts.every((part) => /^\d+$/.test(part)) ? parts.map(Number) : 'invalid';
+}
+
+/** Which field a 400 is about, from the validation path in its detail (`body/thumbnail/widths/0: …`). */
+function fieldOf(error: unknown): Field {
+  const detail = error instanceof ApiError ? (error.problem.detail ?? '') : '';
+  if (/thumbnail\/widths|\bwidths?\b/.test(detail)) return 'widths';
+  if (/thumbnail\/format|\bformat\b/.test(detail)) return 'format';
+  return 'id';
+}
