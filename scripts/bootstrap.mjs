@@ -1,6 +1,7 @@
 // Runs before `npm start` and `npm test`: installs node modules when they are missing or older
 // than the lockfile (the setup step itself needs them), then runs the setup step if anything is
-// missing. Plain JavaScript on purpose: it must run before tsx is installed.
+// missing, then builds the web console when web/dist is missing or stale. Plain JavaScript on
+// purpose: it must run before tsx is installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,3 +20,4 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 run(process.execPath, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
+run(process.execPath, ['--import=tsx', 'scripts/build-web-console.ts']);
