@@ -3,6 +3,7 @@
 import type { Test } from 'tap';
 import { startTestStore, tempDir } from './local-store.js';
 import type { LocalTarget } from '../../src/stacks/tenant-target.js';
+import { openTenantService, openTenantStore, tenantStorePath, type TenantService } from '../../src/stacks/index.js';
 
 export const TEST_PASSPHRASE = 'thumbforge-test-passphrase';
 
@@ -11,4 +12,39 @@ export async function localTestTarget(t: Test) {
   const dataDir = await tempDir(t, 'thumbforge-stacks-');
   const target: LocalTarget = { kind: 'local', connection: store.connection, passphrase: TEST_PASSPHRASE };
   return { store, dataDir, target };
+}
+
+/** Waits until `check` holds, polling; fails the wait with `what` after the deadline. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const quietLogger = { info() {}, warn() {}, error() {} };
+
+/** The service on the local target, closed by the test (close also closes its store). */
+export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: { maxConcurrentOperations?: number } = {}): Promise<TenantService> {
+  const service = await openTenantService({
+    store: openTenantStore(tenantStorePath(env.dataDir)),
+    target: env.target,
+    dataDir: env.dataDir,
+    maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
+    operationTimeoutSeconds: 300,
+    logger: quietLogger,
+  });
+  t.teardown(() => service.close());
+  return service;
+}
+
+/** Resolves with the operation once it has finished. */
+export function finished(service: TenantService, operationId: string) {
+  return eventually(() => {
+    const operation = service.operation(operationId);
+    return operation && ['succeeded', 'failed', 'interrupted'].includes(operation.status) ? operation : undefined;
+  }, `operation ${operationId} to finish`);
 }

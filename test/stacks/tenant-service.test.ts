@@ -1,0 +1,117 @@
+// The tenant lifecycle with the real engine on the local target: concurrent provisioning, one
+// operation per tenant, destroy, a failing up and its retry, and the event stream.
+import t from 'tap';
+import { writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
+import { TenantExists, OperationNotAllowed, TenantNotFound } from '../../src/domain/errors.js';
+import { listFunctions, listTriggers } from '../../src/domain/local-registrations.js';
+import { videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
+import { bucketName } from '../../src/stacks/tenant-resource-names.js';
+import { createTenantStacks } from '../../src/stacks/tenant-stacks.js';
+import type { OperationStreamItem } from '../../src/stacks/index.js';
+import { testS3Client } from '../helpers/local-store.js';
+import { finished, localTestTarget, openTestService } from '../helpers/stacks.js';
+
+const settings = DEFAULT_THUMBNAIL_SETTINGS;
+
+async function bucketExists(s3: ReturnType<typeof testS3Client>, name: string) {
+  return s3.send(new HeadBucketCommand({ Bucket: name })).then(
+    () => true,
+    () => false,
+  );
+}
+
+t.test('tenants provisioned at once become ready, one operation per tenant; destroy removes stack and bucket', async (t) => {
+  const env = await localTestTarget(t);
+  const service = await openTestService(t, env);
+  const s3 = testS3Client(env.store);
+
+  const attempts = await Promise.allSettled([
+    ...Array.from({ length: 5 }, () => service.provision({ id: 'acme', settings, apiKeyHash: 'hash-acme' })),
+    service.provision({ id: 'beta', settings, apiKeyHash: 'hash-beta' }),
+    service.provision({ id: 'gamma', settings: { ...settings, widths: [200] }, apiKeyHash: 'hash-gamma' }),
+  ]);
+  const acme = attempts.slice(0, 5);
+  t.equal(acme.filter((a) => a.status === 'fulfilled').length, 1, 'one of five identical requests is accepted');
+  t.ok(acme.filter((a) => a.status === 'rejected').every((a) => (a as PromiseRejectedResult).reason instanceof TenantExists), 'the others get TenantExists');
+  const operations = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value.operation] : []));
+  t.equal(operations.length, 3);
+  t.same(operations.map((o) => [o.kind, o.status]), [['up', 'queued'], ['up', 'queued'], ['up', 'queued']]);
+
+  const results = await Promise.all(operations.map((o) => finished(service, o.id)));
+  t.same(results.map((o) => o.status), ['succeeded', 'succeeded', 'succeeded'], results.map((o) => o.error).join(' '));
+
+  for (const id of ['acme', 'beta', 'gamma']) {
+    const tenant = service.get(id)!;
+    t.equal(tenant.status, 'ready', `${id} is ready`);
+    t.equal(tenant.outputs?.bucket, bucketName(id));
+    t.ok(await bucketExists(s3, bucketName(id)), `${id} has its own bucket`);
+  }
+  t.equal(new Set(service.list().map((tenant) => tenant.outputs?.bucket)).size, 3);
+  const triggers = await listTriggers(env.dataDir);
+  t.equal(triggers.length, 3);
+  t.same(triggers.find((trigger) => trigger.bucket === bucketName('acme'))?.filters, videoTriggerFilters(), 'the trigger carries the shared filters');
+  t.same((await listFunctions(env.dataDir)).find((fn) => fn.bucket === bucketName('gamma'))?.settings.widths, [200]);
+
+  // The event stream replays a finished operation from the first event and ends with done.
+  const items: OperationStreamItem[] = [];
+  for await (const item of service.events(operations[0]!.id)) items.push(item);
+  t.ok(items.length > 5, 'engine events were kept');
+  t.same(items.at(-1), { type: 'done', data: { operationId: operations[0]!.id, status: 'succeeded' } });
+  t.same(items.slice(0, -1).map((item) => (item.type === 'event' ? item.data.seq : 0)), items.slice(0, -1).map((_, i) => i + 1), 'in order, none missing');
+
+  // Destroy empties the bucket (it holds a video) and removes the stack; a second request gets the same operation.
+  await s3.send(new PutObjectCommand({ Bucket: bucketName('beta'), Key: 'videos/x/clip.mp4', Body: 'not really a video' }));
+  const [first, second] = await Promise.all([service.destroy('beta'), service.destroy('beta')]);
+  t.equal(first.id, second.id, 'one destroy operation');
+  t.equal(service.get('beta')?.status, 'deleting');
+  t.equal((await finished(service, first.id)).status, 'succeeded');
+  t.equal(service.get('beta'), undefined, 'the tenant record is gone');
+  t.notOk(await bucketExists(s3, bucketName('beta')), 'the bucket is gone');
+  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('beta'), 'the stack is removed');
+  t.notOk((await listTriggers(env.dataDir)).some((trigger) => trigger.bucket === bucketName('beta')), 'the trigger is unregistered');
+  t.type(await service.destroy('beta').catch((error: unknown) => error), TenantNotFound);
+  t.type(await service.retry('acme').catch((error: unknown) => error), OperationNotAllowed, 'a ready tenant cannot be retried');
+
+  // Preview: an existing tenant with new settings updates the function in place; a new one creates three.
+  const change = await service.preview('acme', { ...settings, format: 'webp' });
+  // The engine counts the stack itself among the unchanged.
+  t.same(change.changes, { create: 0, update: 1, delete: 0, same: 3 });
+  t.same(change.steps.filter((step) => step.op === 'update').map((step) => step.name), ['function']);
+  const fresh = await service.preview('delta');
+  t.same(fresh.changes, { create: 4, update: 0, delete: 0, same: 0 }, 'the stack and its three resources');
+  t.same(fresh.steps.map((step) => [step.op, step.name]), [['create', 'bucket'], ['create', 'function'], ['create', 'trigger']]);
+  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('delta'), 'preview leaves no stack behind');
+  t.equal(service.get('acme')?.settings.format, 'jpeg', 'preview changes nothing');
+});
+
+t.test('an up the object store refuses leaves the tenant failed with a readable error; retry succeeds', async (t) => {
+  const env = await localTestTarget(t);
+  const service = await openTestService(t, env);
+  // A plain file where the store keeps the bucket's directory: the store refuses to create it.
+  const blocker = join(env.store.dataDir, 'buckets', bucketName('acme'));
+  await writeFile(blocker, 'in the way');
+
+  const { operation } = await service.provision({ id: 'acme', settings, apiKeyHash: 'hash' });
+  const failed = await finished(service, operation.id);
+  t.equal(failed.status, 'failed');
+  t.match(failed.error, /cannot create bucket "thumbforge-acme"/, 'the error names what failed');
+  t.ok(failed.error!.length < 2000, 'and stays short');
+  t.equal(service.get('acme')?.status, 'failed');
+  t.equal(service.get('acme')?.outputs, undefined);
+  t.same(await listTriggers(env.dataDir), [], 'nothing was registered');
+
+  await rm(blocker);
+  const retry = await service.retry('acme');
+  t.equal(service.get('acme')?.status, 'provisioning');
+  // A destroy requested while the retry runs queues behind it instead of colliding with it.
+  const destroy = await service.destroy('acme');
+  t.equal((await finished(service, retry.id)).status, 'succeeded');
+  t.not(service.get('acme')?.status, 'ready', 'the queued destroy keeps the tenant out of ready');
+  t.ok(await bucketExists(testS3Client(env.store), bucketName('acme')), 'the retry created the bucket');
+  t.equal((await finished(service, destroy.id)).status, 'succeeded', 'then the destroy ran');
+  t.equal(service.get('acme'), undefined);
+  t.notOk(await bucketExists(testS3Client(env.store), bucketName('acme')));
+});
