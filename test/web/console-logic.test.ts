@@ -20,6 +20,7 @@ t.test('engine events become progress and log lines', async (t) => {
     { resOpFailedEvent: step('create', 'thumbforge:local:Function', 'thumbnailer') },
     { diagnosticEvent: { message: '<{%fg 1%}>boom\u001b[0m\n', severity: 'error' } },
     { summaryEvent: { durationSeconds: 3, resourceChanges: { create: 1, same: 0 } } },
+    { cancelEvent: {} },
   ];
   const progress = events.reduce(advance, NO_PROGRESS);
   t.same(progress, { started: 3, finished: 1, failed: 1 }, 'planning steps are not counted');
@@ -33,6 +34,7 @@ t.test('engine events become progress and log lines', async (t) => {
     'finished in 3s: 1 created',
   ]);
   t.equal(advance(NO_PROGRESS, { cancelEvent: {} }), NO_PROGRESS, 'other events leave progress alone');
+  t.equal(describe({ cancelEvent: {} }), undefined, 'the end marker every operation sends is not a cancellation');
 });
 
 t.test('a page of thumbnails becomes one tile per video, in API order', async (t) => {

@@ -8,6 +8,7 @@ export type EngineEvent = {
   resOpFailedEvent?: { metadata: StepMetadata };
   diagnosticEvent?: { message: string; severity: string; ephemeral?: boolean };
   summaryEvent?: { durationSeconds: number; resourceChanges?: Record<string, number> };
+  /** Sent at the end of every operation (the stream's end marker), not only on cancellation. */
   cancelEvent?: object;
 };
 
@@ -30,14 +31,13 @@ export function advance(progress: Progress, event: EngineEvent): Progress {
   return progress;
 }
 
-/** One log line for the events worth reading, undefined for the rest (planning, debug, prelude). */
+/** One log line for the events worth reading, undefined for the rest (planning, debug, prelude, end marker). */
 export function describe(event: EngineEvent): string | undefined {
   if (event.resourcePreEvent && !event.resourcePreEvent.planning) return stepLine(ONGOING, event.resourcePreEvent.metadata);
   if (event.resOutputsEvent && !event.resOutputsEvent.planning) return stepLine(DONE, event.resOutputsEvent.metadata);
   if (event.resOpFailedEvent) return `failed to ${event.resOpFailedEvent.metadata.op} ${resourceName(event.resOpFailedEvent.metadata)}`;
   if (event.diagnosticEvent) return diagnosticLine(event.diagnosticEvent);
   if (event.summaryEvent) return summaryLine(event.summaryEvent);
-  if (event.cancelEvent) return 'cancelled';
   return undefined;
 }
 

@@ -11,7 +11,10 @@ const TONE: Record<string, string> = {
   queued: 'busy',
   running: 'busy',
   pending: 'busy',
+  uploading: 'busy',
+  processing: 'busy',
   failed: 'bad',
+  rejected: 'bad',
   interrupted: 'warn',
 };
 

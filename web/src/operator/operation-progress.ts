@@ -3,13 +3,15 @@
 // start, so opening it late shows the whole operation; it never polls.
 import type { EventSourceMessage } from 'eventsource-parser/stream';
 import { errorText, isAbort, type ApiClient } from '../api-client.js';
-import type { OperationStatus } from '../api-types.js';
+import type { OperationStatus, OperationSummary } from '../api-types.js';
 import { h, replaceChildren, uniqueId } from '../dom.js';
 import { advance, describe, NO_PROGRESS, type EngineEvent, type Progress } from '../engine-progress.js';
 import { followEvents } from '../event-stream.js';
 import { statusBadge } from '../status-badge.js';
 
 type Done = { operationId: string; status: OperationStatus; error?: string };
+
+const HEADINGS: Record<OperationSummary['kind'], string> = { up: 'Provisioning', destroy: 'Deleting', refresh: 'Refreshing' };
 
 export type OperationProgress = { readonly element: HTMLElement; readonly tenantId: string; stop(): void };
 
@@ -22,10 +24,11 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
   const log = h('ol', { class: 'event-log', role: 'log', 'aria-label': `Engine events for ${tenantId}` });
   const close = h('button', { type: 'button', class: 'button' }, 'Close');
   const follow = h('button', { type: 'button', class: 'button', hidden: true }, 'Follow again');
+  const title = h('h2', { id: titleId }, `Operation on ${tenantId}`);
   const element = h(
     'section',
     { class: 'panel', 'aria-labelledby': titleId, 'data-tenant': tenantId },
-    h('h2', { id: titleId }, `Operation on ${tenantId}`),
+    title,
     h('div', { class: 'progress-row' }, h('label', { for: barId }, 'Resources'), bar, count),
     status,
     log,
@@ -50,8 +53,15 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
     count.textContent = `${next.finished} of ${next.started} resource steps done${next.failed ? `, ${next.failed} failed` : ''}`;
   }
 
+  /** The stream sends `operation` (the record) first, then `engine` events, then `done`. */
   function onMessage(message: EventSourceMessage): void {
     const data: unknown = JSON.parse(message.data);
+    if (message.event === 'operation') {
+      const operation = data as OperationSummary;
+      title.textContent = `${HEADINGS[operation.kind]} ${tenantId}`;
+      element.dataset.operation = operation.kind;
+      return;
+    }
     if (message.event === 'done') {
       const done = data as Done;
       finished = true;
@@ -60,6 +70,7 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
       onFinished(done);
       return;
     }
+    if (message.event !== 'engine') return;
     const event = (data as { event: EngineEvent }).event;
     show(advance(progress, event));
     const line = describe(event);

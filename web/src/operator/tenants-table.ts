@@ -45,8 +45,8 @@ function tenantRow(tenant: TenantSummary, actions: TenantActions): HTMLTableRowE
     'tr',
     { 'data-tenant': tenant.id },
     h('th', { scope: 'row', class: 'mono' }, tenant.id),
-    h('td', {}, statusBadge(tenant.status)),
-    h('td', {}, h('time', { datetime: tenant.createdAt }, new Date(tenant.createdAt).toLocaleString())),
+    h('td', { 'data-label': 'Status' }, statusBadge(tenant.status)),
+    h('td', { 'data-label': 'Created' }, h('time', { datetime: tenant.createdAt }, new Date(tenant.createdAt).toLocaleString())),
     h(
       'td',
       { class: 'row-actions' },

@@ -64,8 +64,8 @@ export function uploadPanel(client: ApiClient, onReady: (video: Video) => void):
       })
       .catch((error: unknown) => {
         if (isAbort(error)) return;
-        row.dataset.status = 'error';
-        setState('failed');
+        row.dataset.status = 'rejected';
+        setState('rejected');
         failure.show(error);
       });
     return row;
