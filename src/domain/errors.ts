@@ -86,3 +86,9 @@ export class Forbidden extends DomainError {
   readonly kind = 'forbidden';
   readonly title = 'Forbidden';
 }
+
+/** A request the API cannot act on (a bad cursor, a missing `?tenant=`), beyond schema validation. */
+export class InvalidRequest extends DomainError {
+  readonly kind = 'invalid-request';
+  readonly title = 'Bad Request';
+}

@@ -1,16 +1,36 @@
 // The composition root of the HTTP app: external plugins, then the app's own plugins, then one
-// route plugin per resource. It builds the app; it never starts engines or stores itself.
+// route plugin per resource. It builds the app from the services it is handed; it never starts
+// engines, stores or runners itself.
 import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import sseModule from '@fastify/sse';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { Config } from '../config.js';
 import problemErrors from './plugins/problem-errors.js';
 import openapi from './plugins/openapi.js';
+import services, { type ServiceDependencies } from './plugins/services.js';
+import auth from './plugins/auth.js';
 import healthRoutes from './routes/health/index.js';
+import tenantRoutes from './routes/tenants/index.js';
+import videoRoutes from './routes/videos/index.js';
+import thumbnailRoutes from './routes/thumbnails/index.js';
+import objectEventRoutes from './routes/object-events/index.js';
 import { loggerOptions } from './logger.js';
+
+// The package's CommonJS export is the fastify-plugin-wrapped plugin (so its onRoute hook sees every
+// route); its type declarations only name the unwrapped one.
+const sse = sseModule as unknown as typeof sseModule.fastifySSE;
 
 export type AppDependencies = {
   config: Config;
+  /** The admin token in force (from the config, or generated in the data dir on the local target). */
+  adminToken: string;
+  /** The services the routes call; may resolve after the app listens (see plugins/services.ts). */
+  services: Promise<ServiceDependencies>;
+  /** Set on the local target: the secret the object store's webhook URL carries. */
+  objectEventSecret?: string;
   logLevel?: string;
+  sseHeartbeatMs?: number;
 };
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -18,14 +38,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logger: loggerOptions(deps.logLevel),
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    disableRequestLogging: false,
     bodyLimit: 64 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(problemErrors);
+  await app.register(multipart);
+  await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);
+  await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes });
+  await app.register(auth, { adminToken: deps.adminToken });
+
   await app.register(healthRoutes);
+  await app.register(tenantRoutes);
+  await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
+  await app.register(thumbnailRoutes);
+  if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });
   return app;
 }

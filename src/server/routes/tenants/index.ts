@@ -1,0 +1,125 @@
+// /tenants: create, list, read, delete, retry, preview. HTTP only: each handler reads like its
+// row in the contract and calls the tenant service; provisioning never holds a request open.
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { TenantNotFound } from '../../../domain/errors.js';
+import { tenantIdSchema } from '../../../domain/tenant-id.js';
+import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
+import { hashApiKey, newApiKey } from '../../auth/api-keys.js';
+import { assertCanSee } from '../../plugins/auth.js';
+import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
+import tenantEvents from './events.js';
+
+const security = [{ bearer: [] }];
+const admin = { access: 'admin' } as const;
+
+const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
+  const lastOperation = async (tenantId: string) => {
+    const { tenants } = await app.services;
+    const tenant = tenants.get(tenantId);
+    if (!tenant) throw new TenantNotFound(tenantId);
+    return { tenant, operation: tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined };
+  };
+
+  app.post(
+    '/tenants',
+    {
+      config: admin,
+      schema: {
+        tags: ['tenants'],
+        summary: 'Create a tenant: queues its stack and answers at once with its API key (shown only here)',
+        security,
+        body: z.object({ id: tenantIdSchema, thumbnail: thumbnailSettingsSchema.optional() }).strict(),
+        response: { 202: operationAccepted.extend({ apiKey: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      const apiKey = newApiKey(request.body.id);
+      const settings = request.body.thumbnail ?? DEFAULT_THUMBNAIL_SETTINGS;
+      const { tenant, operation } = await tenants.provision({ id: request.body.id, settings, apiKeyHash: hashApiKey(apiKey) });
+      reply.code(202).header('location', `/tenants/${tenant.id}`);
+      return { id: tenant.id, status: tenant.status, apiKey, operation: viewOperation(operation) };
+    },
+  );
+
+  app.get(
+    '/tenants',
+    { config: admin, schema: { tags: ['tenants'], summary: 'List tenants', security, response: { 200: z.object({ tenants: z.array(tenantView) }) } } },
+    async () => {
+      const { tenants } = await app.services;
+      return {
+        tenants: tenants.list().map((tenant) => viewTenant(tenant, tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined)),
+      };
+    },
+  );
+
+  app.get(
+    '/tenants/:id',
+    {
+      config: { access: 'any' },
+      schema: { tags: ['tenants'], summary: 'One tenant (the admin, or that tenant itself)', security, params: tenantParams, response: { 200: tenantView } },
+    },
+    async (request) => {
+      assertCanSee(request, request.params.id);
+      const { tenant, operation } = await lastOperation(request.params.id);
+      return viewTenant(tenant, operation);
+    },
+  );
+
+  app.delete(
+    '/tenants/:id',
+    {
+      config: admin,
+      schema: { tags: ['tenants'], summary: 'Destroy a tenant stack; the tenant is gone once the operation succeeds', security, params: tenantParams, response: { 202: operationAccepted } },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      const operation = await tenants.destroy(request.params.id);
+      reply.code(202);
+      return { id: request.params.id, status: tenants.get(request.params.id)?.status ?? 'deleting', operation: viewOperation(operation) };
+    },
+  );
+
+  app.post(
+    '/tenants/:id/retry',
+    {
+      config: admin,
+      schema: { tags: ['tenants'], summary: 'Re-run `up` for a failed or interrupted tenant', security, params: tenantParams, response: { 202: operationAccepted } },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      const operation = await tenants.retry(request.params.id);
+      reply.code(202);
+      return { id: request.params.id, status: tenants.get(request.params.id)?.status ?? 'provisioning', operation: viewOperation(operation) };
+    },
+  );
+
+  app.post(
+    '/tenants/:id/preview',
+    {
+      config: admin,
+      schema: {
+        tags: ['tenants'],
+        summary: "The program's plan for a new or existing tenant, changing nothing",
+        security,
+        params: tenantParams,
+        body: z.object({ thumbnail: thumbnailSettingsSchema.optional() }).strict().nullish(),
+        response: {
+          200: z.object({
+            changes: z.object({ create: z.number(), update: z.number(), delete: z.number(), same: z.number() }),
+            steps: z.array(z.object({ op: z.string(), type: z.string(), name: z.string(), urn: z.string() })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { tenants } = await app.services;
+      return tenants.preview(request.params.id, request.body?.thumbnail);
+    },
+  );
+
+  await app.register(tenantEvents, { lastOperation });
+};
+
+export default tenantRoutes;

@@ -1,0 +1,57 @@
+// The tenant and operation shapes the API answers with, and the views that build them from
+// service records. A view never exposes the API key hash.
+import { z } from 'zod';
+import { tenantIdSchema } from '../../../domain/tenant-id.js';
+import { frameAtSchema, MAX_WIDTH, MIN_WIDTH } from '../../../domain/thumbnail-settings.js';
+import type { Operation, Tenant } from '../../../stacks/tenant-service-types.js';
+
+export const tenantParams = z.object({ id: tenantIdSchema });
+
+const tenantStatus = z.enum(['provisioning', 'ready', 'failed', 'interrupted', 'deleting', 'updating']);
+
+export const settingsView = z.object({
+  widths: z.array(z.number().int().min(MIN_WIDTH).max(MAX_WIDTH)),
+  format: z.enum(['jpeg', 'webp']),
+  at: frameAtSchema,
+});
+
+export const operationView = z.object({
+  id: z.string(),
+  kind: z.enum(['up', 'destroy', 'refresh']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'interrupted']),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+});
+
+export const outputsView = z.object({
+  bucket: z.string(),
+  bucketArn: z.string(),
+  functionName: z.string(),
+  functionArn: z.string(),
+  region: z.string(),
+});
+
+export const tenantView = z.object({
+  id: z.string(),
+  status: tenantStatus,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  settings: settingsView,
+  outputs: outputsView.optional(),
+  lastOperation: operationView.optional(),
+});
+
+/** The answer to every call that queues an operation (create, retry, delete). */
+export const operationAccepted = z.object({ id: z.string(), status: tenantStatus, operation: operationView });
+
+export function viewOperation(operation: Operation): z.infer<typeof operationView> {
+  const { id, kind, status, createdAt, startedAt, finishedAt, error } = operation;
+  return { id, kind, status, createdAt, startedAt, finishedAt, error };
+}
+
+export function viewTenant(tenant: Tenant, lastOperation?: Operation): z.infer<typeof tenantView> {
+  const { id, status, createdAt, updatedAt, settings, outputs } = tenant;
+  return { id, status, createdAt, updatedAt, settings, outputs, lastOperation: lastOperation && viewOperation(lastOperation) };
+}

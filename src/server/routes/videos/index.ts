@@ -1,0 +1,82 @@
+// /videos: the streaming upload and a video's thumbnail status. HTTP only: the upload work
+// (sniffing, size limit, multipart upload, presigning) lives in the video service.
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
+import { NoVideoFile } from '../../../domain/errors.js';
+import { actingTenant } from '../../plugins/auth.js';
+import { tenantQuery, thumbnailLink } from './schemas.js';
+
+const security = [{ bearer: [] }];
+const FILE_FIELD = 'file';
+
+const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (app, options) => {
+  app.post(
+    '/videos',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['videos'],
+        summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
+        description: `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=.`,
+        consumes: ['multipart/form-data'],
+        security,
+        querystring: tenantQuery,
+        response: {
+          201: z.object({
+            id: z.string(),
+            tenant: z.string(),
+            key: z.string(),
+            size: z.number().int(),
+            contentType: z.string(),
+            status: z.literal('pending'),
+            thumbnails: z.array(thumbnailLink),
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = actingTenant(request, request.query.tenant);
+      if (!request.isMultipart()) throw new NoVideoFile(`send multipart/form-data with the video in the file field "${FILE_FIELD}"`);
+      // One byte past the limit reaches the video intake, which then refuses the upload with 413.
+      const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
+      if (!part || part.fieldname !== FILE_FIELD) {
+        part?.file.resume();
+        throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+      }
+      const { videos } = await app.services;
+      const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file });
+      reply.code(201).header('location', `/videos/${video.id}`);
+      return video;
+    },
+  );
+
+  app.get(
+    '/videos/:id',
+    {
+      config: { access: 'any' },
+      schema: {
+        tags: ['videos'],
+        summary: 'A video and its thumbnails: pending, ready (every width exists) or failed (with the reason)',
+        security,
+        params: z.object({ id: z.string() }),
+        querystring: tenantQuery,
+        response: {
+          200: z.object({
+            id: z.string(),
+            tenant: z.string(),
+            key: z.string(),
+            status: z.enum(['pending', 'ready', 'failed']),
+            error: z.string().optional(),
+            thumbnails: z.array(thumbnailLink),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { videos } = await app.services;
+      return videos.get(actingTenant(request, request.query.tenant), request.params.id);
+    },
+  );
+};
+
+export default videoRoutes;

@@ -1,0 +1,8 @@
+// The shapes /videos and /thumbnails answer with: a thumbnail link is the same everywhere.
+import { z } from 'zod';
+import { tenantIdSchema } from '../../../domain/tenant-id.js';
+
+export const thumbnailLink = z.object({ width: z.number().int(), key: z.string(), url: z.string().url(), expiresAt: z.string() });
+
+/** `?tenant=`: which tenant the admin token acts for; a tenant key may omit it. */
+export const tenantQuery = z.object({ tenant: tenantIdSchema.optional() });

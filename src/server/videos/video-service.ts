@@ -1,0 +1,139 @@
+// The work behind /videos and /thumbnails: streams an upload into the tenant's bucket, reads a
+// video's thumbnail state back from the bucket, pages through thumbnails with presigned links.
+// It holds no state of its own: the bucket is the truth, so a restart loses nothing.
+import type { Readable } from 'node:stream';
+import { InvalidRequest, TenantNotFound, TenantNotReady, VideoNotFound } from '../../domain/errors.js';
+import {
+  THUMBNAIL_PREFIX,
+  VIDEO_PREFIX,
+  isVideoId,
+  newVideoId,
+  parseThumbnailKey,
+  safeVideoName,
+  thumbnailErrorKey,
+  thumbnailKey,
+  videoKey,
+} from '../../domain/video-layout.js';
+import type { ThumbnailSettings } from '../../domain/thumbnail-settings.js';
+import type { Tenant, TenantService } from '../../stacks/tenant-service-types.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import { VideoIntake } from './video-intake.js';
+
+export type ThumbnailLink = { width: number; key: string; url: string; expiresAt: string };
+export type VideoStatus = 'pending' | 'ready' | 'failed';
+export type UploadedVideo = {
+  id: string;
+  tenant: string;
+  key: string;
+  size: number;
+  contentType: string;
+  status: 'pending';
+  thumbnails: ThumbnailLink[];
+};
+export type VideoState = { id: string; tenant: string; key: string; status: VideoStatus; error?: string; thumbnails: ThumbnailLink[] };
+export type ThumbnailItem = ThumbnailLink & { videoId: string; size: number; lastModified: string };
+export type ThumbnailPage = { items: ThumbnailItem[]; nextCursor: string | null };
+
+export type VideoService = {
+  upload(input: { tenantId: string; fileName: string; file: Readable }): Promise<UploadedVideo>;
+  get(tenantId: string, videoId: string): Promise<VideoState>;
+  thumbnails(tenantId: string, page: { limit: number; cursor?: string }): Promise<ThumbnailPage>;
+};
+
+const MiB = 1024 * 1024;
+const S3_MAX_PARTS = 10_000;
+const S3_MIN_PART_BYTES = 5 * MiB;
+
+/** The smallest whole-MiB part size (at least S3's 5 MiB) that fits `maxBytes` in 10,000 parts. */
+export function uploadPartSize(maxBytes: number): number {
+  return Math.max(S3_MIN_PART_BYTES, Math.ceil(maxBytes / S3_MAX_PARTS / MiB) * MiB);
+}
+
+const encodeCursor = (key: string) => Buffer.from(key).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString();
+  if (!key.startsWith(THUMBNAIL_PREFIX) || encodeCursor(key) !== cursor) throw new InvalidRequest('the cursor is not one this API returned');
+  return key;
+}
+
+function errorReason(record: unknown): string {
+  if (record && typeof record === 'object') {
+    const { reason, error, message } = record as Record<string, unknown>;
+    const text = [reason, error, message].find((value) => typeof value === 'string');
+    if (text) return text as string;
+  }
+  return 'the thumbnailer could not process this video';
+}
+
+export function createVideoService(deps: { tenants: TenantService; storage: ObjectStorage; urlTtlSeconds: number; maxUploadBytes: number }): VideoService {
+  const { tenants, storage, urlTtlSeconds, maxUploadBytes } = deps;
+  const partSize = uploadPartSize(maxUploadBytes);
+
+  /** The tenant's bucket; uploads need a ready tenant, reads only an existing bucket. */
+  function bucketOf(tenantId: string, purpose: 'upload' | 'read'): { tenant: Tenant; bucket: string } {
+    const tenant = tenants.get(tenantId);
+    if (!tenant) throw new TenantNotFound(tenantId);
+    const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
+    if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
+    return { tenant, bucket: tenant.outputs.bucket };
+  }
+
+  async function link(bucket: string, key: string, width: number): Promise<ThumbnailLink> {
+    const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
+    return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
+  }
+
+  const links = (bucket: string, videoId: string, settings: ThumbnailSettings) =>
+    Promise.all(settings.widths.map((width) => link(bucket, thumbnailKey(videoId, width, settings.format), width)));
+
+  return {
+    async upload({ tenantId, fileName, file }) {
+      const intake = new VideoIntake(maxUploadBytes);
+      try {
+        const { tenant, bucket } = bucketOf(tenantId, 'upload');
+        // The client left mid-upload: fail the intake, which aborts the multipart upload.
+        file.once('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
+        file.pipe(intake);
+        const type = await intake.type;
+        const id = newVideoId();
+        const key = videoKey(id, safeVideoName(fileName, type.extension));
+        await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize });
+        return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
+      } catch (error) {
+        // Whatever failed, read the rest of the request so the client gets its answer.
+        file.unpipe(intake);
+        intake.destroy();
+        file.resume();
+        throw error;
+      }
+    },
+
+    async get(tenantId, videoId) {
+      const { tenant, bucket } = bucketOf(tenantId, 'read');
+      if (!isVideoId(videoId)) throw new VideoNotFound(videoId);
+      const [video] = (await storage.list(bucket, { prefix: `${VIDEO_PREFIX}${videoId}/`, maxKeys: 1 })).objects;
+      if (!video) throw new VideoNotFound(videoId);
+      const outputs = new Set((await storage.list(bucket, { prefix: `${THUMBNAIL_PREFIX}${videoId}/` })).objects.map((object) => object.key));
+      const thumbnails = await links(bucket, videoId, tenant.settings);
+      const base = { id: videoId, tenant: tenant.id, key: video.key, thumbnails };
+      if (outputs.has(thumbnailErrorKey(videoId))) {
+        return { ...base, status: 'failed', error: errorReason(await storage.readJson(bucket, thumbnailErrorKey(videoId))) };
+      }
+      return { ...base, status: thumbnails.every((thumbnail) => outputs.has(thumbnail.key)) ? 'ready' : 'pending' };
+    },
+
+    async thumbnails(tenantId, { limit, cursor }) {
+      const { bucket } = bucketOf(tenantId, 'read');
+      const page = await storage.list(bucket, { prefix: THUMBNAIL_PREFIX, startAfter: cursor ? decodeCursor(cursor) : undefined, maxKeys: limit });
+      const items = await Promise.all(
+        page.objects.flatMap((object) => {
+          const parsed = parseThumbnailKey(object.key);
+          if (!parsed) return [];
+          return [link(bucket, object.key, parsed.width).then((l) => ({ videoId: parsed.videoId, ...l, size: object.size, lastModified: object.lastModified.toISOString() }))];
+        }),
+      );
+      const last = page.objects.at(-1);
+      return { items, nextCursor: page.truncated && last ? encodeCursor(last.key) : null };
+    },
+  };
+}
