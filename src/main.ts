@@ -1,20 +1,31 @@
 // Starts thumbforge: validates the configuration, starts the service on the chosen target and
 // stops it cleanly on SIGINT/SIGTERM (object store stopped, no orphan processes, exit 0).
+// It prints the admin token once, when it was just generated, and never logs it.
 import { ConfigError, loadConfig } from './config.js';
-import { buildApp } from './server/app.js';
+import { startService } from './service.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await buildApp({ config });
-  await app.listen({ host: config.host, port: config.port });
-  console.log(`thumbforge listening on http://${config.host}:${config.port}`);
-  const stop = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
+  const service = await startService(config);
+  console.log(`thumbforge listening on ${service.url} (target: ${config.target}, data: ${config.dataDir})`);
+  if (service.adminTokenCreated) {
+    console.log(`admin token (generated now, shown once, kept in ${config.dataDir}/secrets): ${service.adminToken}`);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed:', error);
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {
