@@ -1,0 +1,334 @@
+// The HTTP contract of DESIGN.md, row by row and error by error, against the real local target:
+// the pulumi engine, versitygw and ffmpeg. One service and two tenants serve every subtest,
+// since each `up` costs seconds.
+import t, { type Test } from 'tap';
+import { request as httpRequest } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/domain/s3-connection.js';
+import { isVideoId, safeVideoName, videoKey } from '../../src/domain/video-layout.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+import { tempDir } from '../helpers/local-store.js';
+import { eventually } from '../helpers/stacks.js';
+import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo } from '../helpers/videos.js';
+import { readEventStream } from './sse-client.js';
+
+const MiB = 1024 * 1024;
+const MAX_UPLOAD = 12 * MiB;
+const WIDTHS = [96, 160];
+
+type Json = Record<string, any>;
+
+async function json(response: Response): Promise<Json> {
+  return (await response.json()) as Json;
+}
+
+/** The status and a problem+json body with that status. */
+async function expectProblem(t: Test, response: Response, status: number, what: string) {
+  t.equal(response.status, status, `${what}: ${status}`);
+  t.match(response.headers.get('content-type'), /^application\/problem\+json/, `${what}: problem+json`);
+  const body = await json(response);
+  t.match(body, { type: String, title: String, status, detail: String }, `${what}: problem fields`);
+  return body;
+}
+
+function form(content: Buffer | string, fileName: string, field = 'file'): FormData {
+  const data = new FormData();
+  data.append(field, new Blob([content]), fileName);
+  return data;
+}
+
+/** An ISO-BMFF header followed by filler: passes the signature check, not a decodable video. */
+function mp4Lookalike(bytes: number): Buffer {
+  const buffer = Buffer.alloc(bytes, 0x2a);
+  buffer.writeUInt32BE(24, 0);
+  buffer.write('ftypisom', 4, 'latin1');
+  return buffer;
+}
+
+t.test('the HTTP API on the local target', async (t) => {
+  const service: TestService = await startTestService(t, { THUMBFORGE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
+  const s3 = createS3Client(service.objectStore);
+  t.teardown(() => s3.destroy());
+  const dir = await tempDir(t);
+  const { api } = service;
+
+  // Both tenants start provisioning now; the cheap checks run while the engine works.
+  const createdA = await api('/tenants', { method: 'POST', json: { id: 'acme', thumbnail: { widths: WIDTHS, format: 'jpeg', at: '10%' } } });
+  const bodyA = await json(createdA);
+  const createdB = await api('/tenants', { method: 'POST', json: { id: 'globex' } });
+  const bodyB = await json(createdB);
+  const keyA = bodyA.apiKey as string;
+  const keyB = bodyB.apiKey as string;
+  const videoKeys = async (bucket: string) =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'videos/' }))).Contents ?? []).map((object) => object.Key!).sort();
+  const openUploads = async (bucket: string) => (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+
+  t.test('POST /tenants answers 202 at once with the API key and the queued operation', async (t) => {
+    t.equal(createdA.status, 202);
+    t.match(bodyA, { id: 'acme', status: 'provisioning', apiKey: /^tf_acme_[A-Za-z0-9_-]{40,}$/, operation: { id: String, kind: 'up', status: /^(queued|running)$/ } });
+    t.equal(createdA.headers.get('location'), '/tenants/acme');
+    t.equal(createdB.status, 202);
+    t.match(bodyB.apiKey, /^tf_globex_/);
+  });
+
+  t.test('POST /tenants refuses a taken id, a bad id, bad settings and unknown fields', async (t) => {
+    await expectProblem(t, await api('/tenants', { method: 'POST', json: { id: 'acme' } }), 409, 'existing id');
+    for (const id of ['Acme', 'ab', 'a_b_c', 'acme-', '9lives', 'x'.repeat(33)]) {
+      await expectProblem(t, await api('/tenants', { method: 'POST', json: { id } }), 400, `id ${JSON.stringify(id)}`);
+    }
+    for (const thumbnail of [{ widths: [] }, { widths: [8] }, { widths: [100, 100] }, { format: 'gif' }, { at: '150%' }, { colour: 'red' }]) {
+      await expectProblem(t, await api('/tenants', { method: 'POST', json: { id: 'initech', thumbnail } }), 400, `settings ${JSON.stringify(thumbnail)}`);
+    }
+    await expectProblem(t, await api('/tenants', { method: 'POST', json: { id: 'initech', extra: true } }), 400, 'unknown field');
+    t.equal((await api('/tenants/initech')).status, 404, 'nothing was created by the refused calls');
+  });
+
+  t.test('authentication and authorization', async (t) => {
+    const none = await expectProblem(t, await api('/tenants', { token: null }), 401, 'no token');
+    t.match(none.detail, /Bearer/);
+    t.equal((await api('/tenants', { token: null })).headers.get('www-authenticate'), 'Bearer');
+    await expectProblem(t, await api('/tenants', { token: 'not-the-admin-token' }), 401, 'unknown token');
+    await expectProblem(t, await api('/tenants', { token: `${keyA}x` }), 401, 'a tampered tenant key');
+    await expectProblem(t, await api('/tenants', { token: keyA.replace('tf_acme_', 'tf_globex_') }), 401, "one tenant's secret under another's id");
+    await expectProblem(t, await api('/tenants', { headers: { authorization: `Basic ${service.adminToken}` }, token: null }), 401, 'not a bearer token');
+    await expectProblem(t, await api('/tenants', { token: keyA }), 403, 'a tenant key on an admin route');
+    await expectProblem(t, await api('/tenants', { method: 'POST', token: keyA, json: { id: 'sneaky' } }), 403, 'a tenant creating tenants');
+    await expectProblem(t, await api('/tenants/globex', { method: 'DELETE', token: keyA }), 403, 'a tenant deleting another');
+    await expectProblem(t, await api('/tenants/acme/retry', { method: 'POST', token: keyA }), 403, 'a tenant retrying');
+    await expectProblem(t, await api('/tenants/acme/preview', { method: 'POST', token: keyA }), 403, 'a tenant previewing');
+    t.equal((await api('/healthz', { token: null })).status, 200, '/healthz needs no token');
+  });
+
+  t.test('a tenant sees its own record and no other (404, as if it did not exist)', async (t) => {
+    const own = await api('/tenants/acme', { token: keyA });
+    t.equal(own.status, 200);
+    t.notOk('apiKeyHash' in (await json(own)), 'the key hash never leaves the service');
+    await expectProblem(t, await api('/tenants/globex', { token: keyA }), 404, "another tenant's record");
+    await expectProblem(t, await api('/tenants/globex/events', { token: keyA }), 404, "another tenant's events");
+    await expectProblem(t, await api('/tenants/nobody', { token: keyA }), 404, 'a tenant that does not exist');
+  });
+
+  t.test('POST /videos answers 409 while the tenant is provisioning', async (t) => {
+    const tenant = await json(await api('/tenants/globex'));
+    t.equal(tenant.status, 'provisioning', 'still provisioning');
+    await expectProblem(t, await api('/videos', { method: 'POST', token: keyB, body: form(mp4Lookalike(2048), 'early.mp4') }), 409, 'not ready');
+  });
+
+  t.test('GET /tenants/:id/events replays the operation, follows it live with heartbeats, ends with done', async (t) => {
+    const response = await api('/tenants/acme/events', { token: keyA, headers: { accept: 'text/event-stream' } });
+    t.equal(response.status, 200);
+    t.match(response.headers.get('content-type'), /^text\/event-stream/);
+    const { messages, raw } = await readEventStream(response);
+    t.equal(messages[0]?.event, 'operation', 'the operation record comes first');
+    t.match(messages[0]?.data, { id: bodyA.operation.id, kind: 'up' });
+    const engine = messages.filter((message) => message.event === 'engine');
+    t.ok(engine.length > 3, 'engine events');
+    const seqs = engine.map((message) => Number(message.id));
+    t.same(seqs, seqs.map((_, index) => seqs[0]! + index), 'numbered in order, none missing');
+    t.match(raw, /: heartbeat/, 'heartbeats while the engine works');
+    t.match(messages.at(-1), { event: 'done', data: { operationId: bodyA.operation.id, status: 'succeeded' } });
+
+    const late = await readEventStream(await api('/tenants/acme/events'));
+    t.same(late.messages.filter((message) => message.event === 'engine').length, engine.length, 'a late client gets the same replay');
+    t.equal(late.messages.at(-1)?.event, 'done');
+    const resumed = await readEventStream(await api('/tenants/acme/events', { headers: { 'last-event-id': engine.at(-3)!.id! } }));
+    t.equal(resumed.messages.filter((message) => message.event === 'engine').length, 2, 'Last-Event-ID resumes after that event');
+  });
+
+  t.test('a client leaving an events stream does not disturb the service', async (t) => {
+    const leaving = new AbortController();
+    const response = await api('/tenants/globex/events', { signal: leaving.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    leaving.abort();
+    await reader.closed.catch(() => undefined);
+    t.equal((await api('/healthz')).status, 200);
+  });
+
+  const tenantA = await eventually(async () => {
+    const tenant = await json(await api('/tenants/acme'));
+    return tenant.status === 'ready' ? tenant : undefined;
+  }, 'acme ready');
+  const bucketA = tenantA.outputs.bucket as string;
+
+  t.test('GET /tenants and GET /tenants/:id describe the tenant', async (t) => {
+    t.match(tenantA, {
+      id: 'acme',
+      status: 'ready',
+      outputs: { bucket: String, functionName: String },
+      settings: { widths: WIDTHS, format: 'jpeg', at: '10%' },
+      lastOperation: { id: bodyA.operation.id, kind: 'up', status: 'succeeded' },
+      createdAt: String,
+    });
+    const list = await json(await api('/tenants'));
+    t.same(list.tenants.map((tenant: Json) => tenant.id).sort(), ['acme', 'globex']);
+    t.match(list.tenants.find((tenant: Json) => tenant.id === 'globex'), { settings: { widths: [320, 640], format: 'jpeg' } }, 'default settings');
+    await expectProblem(t, await api('/tenants/nobody'), 404, 'unknown tenant');
+  });
+
+  t.test('POST /tenants/:id/preview plans without changing anything', async (t) => {
+    const existing = await api('/tenants/acme/preview', { method: 'POST' });
+    t.equal(existing.status, 200);
+    const plan = await json(existing);
+    t.match(plan, { changes: { create: 0, update: 0, delete: 0, same: Number }, steps: Array });
+    t.ok(plan.changes.same > 0, 'an existing tenant: everything is the same');
+    const changed = await json(await api('/tenants/acme/preview', { method: 'POST', json: { thumbnail: { widths: [200] } } }));
+    t.ok(changed.changes.update + changed.changes.create + changed.changes.delete > 0, 'other settings: a change');
+    const fresh = await json(await api('/tenants/initech/preview', { method: 'POST', json: {} }));
+    t.ok(fresh.changes.create > 0, 'a new tenant: creates');
+    t.equal((await api('/tenants/initech')).status, 404, 'the preview created no tenant');
+    t.match((await json(await api('/tenants/acme'))).lastOperation, { id: bodyA.operation.id }, 'and queued no operation');
+    await expectProblem(t, await api('/tenants/Bad_Id/preview', { method: 'POST' }), 400, 'an invalid id');
+  });
+
+  t.test('POST /tenants/:id/retry answers 409 for a ready tenant, 404 for none', async (t) => {
+    await expectProblem(t, await api('/tenants/acme/retry', { method: 'POST' }), 409, 'ready tenant');
+    await expectProblem(t, await api('/tenants/nobody/retry', { method: 'POST' }), 404, 'unknown tenant');
+  });
+
+  let uploaded: Json = {};
+  t.test('POST /videos streams a video into the bucket and answers 201 with a link per width', async (t) => {
+    const video = await readFile(await makeVideo(dir, { name: 'clip.mp4', seconds: 2, width: 320, height: 180 }));
+    const before = Date.now();
+    const hostileName = '../../Évil name;$(rm -rf).MP4';
+    const response = await api('/videos', { method: 'POST', token: keyA, body: form(video, hostileName) });
+    t.equal(response.status, 201);
+    uploaded = await json(response);
+    t.match(uploaded, { tenant: 'acme', size: video.length, contentType: 'video/mp4', status: 'pending' });
+    t.ok(isVideoId(uploaded.id), 'a server-generated sortable id');
+    t.equal(uploaded.key, videoKey(uploaded.id, safeVideoName(hostileName, '.mp4')), 'the key is built from the safe name');
+    t.match(uploaded.key, /^videos\/[0-9A-Z]{26}\/[a-z0-9][a-z0-9._-]*\.mp4$/, 'no path, shell or non-ASCII characters survive');
+    t.equal(response.headers.get('location'), `/videos/${uploaded.id}`);
+    t.same(uploaded.thumbnails.map((link: Json) => link.width), WIDTHS);
+    for (const link of uploaded.thumbnails) {
+      t.equal(link.key, `thumbnails/${uploaded.id}/w${link.width}.jpg`);
+      t.match(link.url, /X-Amz-Signature=/);
+      const ttl = Date.parse(link.expiresAt) - before;
+      t.ok(ttl > 3500_000 && ttl < 3700_000, 'links expire after the configured hour');
+    }
+    t.same(await videoKeys(bucketA), [uploaded.key], 'the object is in the bucket');
+  });
+
+  t.test('the thumbnails appear: GET /videos/:id turns ready and every link is an image of its width', async (t) => {
+    const ready = await eventually(async () => {
+      const state = await json(await api(`/videos/${uploaded.id}`, { token: keyA }));
+      return state.status === 'ready' ? state : undefined;
+    }, 'thumbnails ready', 120_000);
+    t.match(ready, { id: uploaded.id, tenant: 'acme', key: uploaded.key });
+    for (const link of ready.thumbnails) {
+      const image = await fetch(link.url);
+      t.equal(image.status, 200, `w${link.width} over HTTP`);
+      const info = await imageInfo(Buffer.from(await image.arrayBuffer()));
+      t.match(info, { codec: 'mjpeg', width: link.width }, `w${link.width} is a JPEG of that width`);
+    }
+    const byAdmin = await api(`/videos/${uploaded.id}?tenant=acme`);
+    t.equal(byAdmin.status, 200, 'the admin reads it with ?tenant=');
+    await expectProblem(t, await api(`/videos/${uploaded.id}`), 400, 'the admin without ?tenant=');
+  });
+
+  t.test('a video ffmpeg cannot decode turns failed with the reason', async (t) => {
+    const broken = await readFile(await makeTruncatedVideo(dir, 'broken.mp4'));
+    const created = await json(await api('/videos', { method: 'POST', token: keyA, body: form(broken, 'broken.mp4') }));
+    const failed = await eventually(async () => {
+      const state = await json(await api(`/videos/${created.id}`, { token: keyA }));
+      return state.status === 'failed' ? state : undefined;
+    }, 'video failed', 120_000);
+    t.match(failed.error, /\S/, 'with a reason');
+  });
+
+  t.test('GET /videos/:id answers 404 for unknown ids', async (t) => {
+    await expectProblem(t, await api('/videos/01ARZ3NDEKTSV4RRFFQ69G5FAV', { token: keyA }), 404, 'no such video');
+    await expectProblem(t, await api('/videos/not-an-id', { token: keyA }), 404, 'not an id');
+  });
+
+  t.test('POST /videos refuses what is not a video (415), empty (400), missing (400), too large (413), leaving nothing', async (t) => {
+    const keysBefore = await videoKeys(bucketA);
+    const text = await readFile(await makeTextFile(dir, 'notes.mp4'));
+    await expectProblem(t, await api('/videos', { method: 'POST', token: keyA, body: form(text, 'notes.mp4') }), 415, 'text named .mp4');
+    await expectProblem(t, await api('/videos', { method: 'POST', token: keyA, body: form(Buffer.alloc(0), 'empty.mp4') }), 400, 'an empty file');
+    await expectProblem(t, await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(1024), 'a.mp4', 'video') }), 400, 'no "file" field');
+    const notMultipart = await api('/videos', { method: 'POST', token: keyA, json: { file: 'x' } });
+    await expectProblem(t, notMultipart, 400, 'not multipart');
+    const tooLarge = await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(MAX_UPLOAD + MiB), 'big.mp4') });
+    const problem = await expectProblem(t, tooLarge, 413, 'over the limit');
+    t.match(problem.detail, String(MAX_UPLOAD));
+    t.same(await openUploads(bucketA), [], 'the multipart upload was aborted');
+    t.same(await videoKeys(bucketA), keysBefore, 'no object was left in the bucket');
+    const exact = await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(MAX_UPLOAD), 'exact.mp4') });
+    t.equal(exact.status, 201, 'exactly the limit is accepted');
+  });
+
+  t.test('a client that disconnects mid-upload leaves no upload and no object', async (t) => {
+    const keysBefore = await videoKeys(bucketA);
+    const url = new URL('/videos', service.url);
+    const boundary = 'thumbforge-test-boundary';
+    const request = httpRequest(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keyA}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
+    request.on('error', () => undefined);
+    request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="gone.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+    request.write(mp4Lookalike(11 * MiB));
+    await eventually(async () => (await openUploads(bucketA)).length === 1, 'the multipart upload to start', 30_000);
+    request.destroy();
+    await eventually(async () => (await openUploads(bucketA)).length === 0, 'the multipart upload to be aborted', 30_000);
+    t.pass('the multipart upload was aborted');
+    t.same(await videoKeys(bucketA), keysBefore, 'no object was left');
+    t.equal((await api('/healthz')).status, 200);
+  });
+
+  t.test('GET /thumbnails pages with a cursor and a bounded limit', async (t) => {
+    const all = await json(await api('/thumbnails', { token: keyA }));
+    t.equal(all.nextCursor, null);
+    const ours = all.items.filter((item: Json) => item.videoId === uploaded.id);
+    t.same(ours.map((item: Json) => item.width).sort((a: number, b: number) => a - b), WIDTHS);
+    for (const item of ours) t.match(item, { key: `thumbnails/${uploaded.id}/w${item.width}.jpg`, url: /X-Amz-Signature=/, expiresAt: String, size: Number, lastModified: String });
+    t.notOk(all.items.some((item: Json) => item.key.endsWith('error.json')), 'failure records are not thumbnails');
+
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Json = await json(await api(`/thumbnails?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: keyA }));
+      t.ok(page.items.length <= 1, 'at most limit items');
+      paged.push(...page.items);
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor && pages < 20);
+    t.same(paged.map((item) => item.key), all.items.map((item: Json) => item.key), 'the pages add up to the whole list');
+    await expectProblem(t, await api('/thumbnails?limit=0', { token: keyA }), 400, 'limit 0');
+    await expectProblem(t, await api('/thumbnails?limit=100000', { token: keyA }), 400, 'limit over the bound');
+    await expectProblem(t, await api('/thumbnails?cursor=bm90LWEtY3Vyc29y', { token: keyA }), 400, 'a forged cursor');
+  });
+
+  t.test("a second tenant sees none of the first tenant's videos or thumbnails", async (t) => {
+    await eventually(async () => (await json(await api('/tenants/globex'))).status === 'ready', 'globex ready');
+    await expectProblem(t, await api(`/videos/${uploaded.id}`, { token: keyB }), 404, "another tenant's video");
+    await expectProblem(t, await api(`/videos/${uploaded.id}?tenant=acme`, { token: keyB }), 404, "naming another tenant's id");
+    await expectProblem(t, await api('/videos?tenant=acme', { method: 'POST', token: keyB, body: form(mp4Lookalike(2048), 'x.mp4') }), 404, 'uploading as another tenant');
+    t.same((await json(await api('/thumbnails', { token: keyB }))).items, [], 'its own (empty) thumbnails only');
+  });
+
+  t.test('the object-event webhook is hidden and refuses a wrong secret', async (t) => {
+    await expectProblem(t, await api('/internal/object-events?secret=guess', { method: 'POST', json: {}, token: null }), 404, 'wrong secret');
+    await expectProblem(t, await api('/internal/object-events', { method: 'POST', json: {}, token: null }), 404, 'no secret');
+    const document = await json(await api('/openapi.json', { token: null }));
+    t.notOk(Object.keys(document.paths).some((path) => path.startsWith('/internal')), 'not in the API document');
+    for (const path of ['/tenants', '/tenants/{id}', '/tenants/{id}/events', '/tenants/{id}/retry', '/tenants/{id}/preview', '/videos', '/videos/{id}', '/thumbnails']) {
+      t.ok(document.paths[path], `${path} is documented`);
+    }
+    t.equal((await api('/docs', { token: null })).status, 200, 'the API UI is served');
+  });
+
+  t.test('DELETE /tenants/:id destroys the stack; then the tenant is gone', async (t) => {
+    await expectProblem(t, await api('/tenants/nobody', { method: 'DELETE' }), 404, 'unknown tenant');
+    const deleted = await api('/tenants/globex', { method: 'DELETE' });
+    t.equal(deleted.status, 202);
+    t.match(await json(deleted), { id: 'globex', operation: { kind: 'destroy' } });
+    const { messages } = await readEventStream(await api('/tenants/globex/events'));
+    t.match(messages.at(-1), { event: 'done', data: { status: 'succeeded' } }, 'the destroy streams to done');
+    await eventually(async () => (await api('/tenants/globex')).status === 404, 'globex gone');
+    await expectProblem(t, await api('/thumbnails', { token: keyB }), 401, "the deleted tenant's key no longer works");
+  });
+});

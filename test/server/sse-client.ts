@@ -1,0 +1,34 @@
+// Reads a text/event-stream response in tests: parsed messages (event, id, data) and the raw
+// text, until a named event arrives or the stream ends.
+export type SseMessage = { event: string; id?: string; data: unknown };
+
+export async function readEventStream(response: Response, until = 'done', timeoutMs = 180_000): Promise<{ messages: SseMessage[]; raw: string }> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const messages: SseMessage[] = [];
+  let raw = '';
+  let buffer = '';
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      raw += value;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = block.split('\n').filter((line) => line && !line.startsWith(':'));
+        if (!fields.length) continue;
+        const field = (name: string) => fields.filter((line) => line.startsWith(`${name}:`)).map((line) => line.slice(name.length + 1).trimStart());
+        const message: SseMessage = { event: field('event')[0] ?? 'message', id: field('id')[0], data: JSON.parse(field('data').join('\n')) };
+        messages.push(message);
+        if (message.event === until) return { messages, raw };
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+    await reader.cancel().catch(() => undefined);
+  }
+  return { messages, raw };
+}
