@@ -50,7 +50,10 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
       bar.max = next.started;
       bar.value = next.finished;
     }
-    count.textContent = `${next.finished} of ${next.started} resource steps done${next.failed ? `, ${next.failed} failed` : ''}`;
+    count.textContent =
+      next.started === 0 && !finished
+        ? 'Waiting for the engine to start a resource…'
+        : `${next.finished} of ${next.started} resource steps done${next.failed ? `, ${next.failed} failed` : ''}`;
   }
 
   /** The stream sends `operation` (the record) first, then `engine` events, then `done`. */

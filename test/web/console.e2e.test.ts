@@ -1,0 +1,117 @@
+// The console end to end, in real headless Chromium against the whole service on the local target
+// (real engine, object store, function runner, ffmpeg): the operator creates a tenant and watches
+// it become ready, the tenant uploads a video and sees its thumbnail. No console errors allowed,
+// no request leaves the machine; screenshots of each view go to test-output/screenshots.
+import t from 'tap';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { buildWebConsoleIfStale } from '../../scripts/build-web-console.js';
+import { projectRoot } from '../../src/local/tools.js';
+import { tempDir } from '../helpers/local-store.js';
+import { startTestService } from '../helpers/service.js';
+import { makeVideo } from '../helpers/videos.js';
+
+const SCREENSHOTS = join(projectRoot, 'test-output', 'screenshots');
+const ENGINE_TIMEOUT_MS = 240_000;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs in the page (the test's own TypeScript has no DOM types, so page code is passed as text). */
+const storedToken = (page: Page) => page.evaluate<string | null>('sessionStorage.getItem("thumbforge.token")');
+const imagesLoaded = (selector: string) => `[...document.querySelectorAll(${JSON.stringify(selector)})].every((image) => image.complete && image.naturalWidth > 0)`;
+type Image = { naturalWidth: number };
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Token or API key').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+t.test('operator creates a tenant, the tenant uploads a video and sees its thumbnail', async (t) => {
+  await buildWebConsoleIfStale();
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const service = await startTestService(t);
+  const video = await makeVideo(await tempDir(t), { name: 'launch clip.mp4', seconds: 2 });
+
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  const outsideRequests: string[] = [];
+  page.on('request', (request) => {
+    // The console's own origin, and the object store's presigned thumbnail links: both loopback.
+    if (new URL(request.url()).hostname !== '127.0.0.1') outsideRequests.push(request.url());
+  });
+
+  // Operator: sign in with the admin token.
+  await page.goto(service.url);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await screenshot(page, '01-sign-in');
+  await signIn(page, service.adminToken);
+  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
+  t.equal(await storedToken(page), service.adminToken, 'the token is kept in sessionStorage');
+  t.notMatch(page.url(), service.adminToken, 'and never in the URL');
+
+  // Create a tenant: the key is shown once, the progress view follows the engine to the end.
+  const tenantId = 'e2e-films';
+  await page.getByLabel('Tenant id').fill(tenantId);
+  await page.getByLabel('Widths').fill('160, 320');
+  await page.getByRole('button', { name: 'Create tenant' }).click();
+  const apiKey = await page.getByRole('textbox', { name: 'API key' }).inputValue();
+  t.match(apiKey, new RegExp(`^tf_${tenantId}_`), 'the new API key is shown');
+  const progress = page.locator(`section[data-tenant="${tenantId}"]`);
+  await progress.getByRole('heading', { name: `Provisioning ${tenantId}` }).waitFor();
+  await screenshot(page, '02-operator-provisioning');
+  await progress.getByText('succeeded').waitFor({ timeout: ENGINE_TIMEOUT_MS });
+  const bar = progress.locator('progress');
+  const [value, max] = [Number(await bar.getAttribute('value')), Number(await bar.getAttribute('max'))];
+  t.ok(max >= 3 && value === max, `the progress bar is full (${value}/${max})`);
+  t.ok((await progress.getByRole('log').locator('li').count()) > 0, 'the event log shows engine events');
+  await page.locator(`tr[data-tenant="${tenantId}"]`).getByText('ready').waitFor();
+  await screenshot(page, '03-operator-ready');
+
+  // Tenant: sign out, sign in with the key that was shown.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  t.equal(await storedToken(page), null, 'signing out forgets the token');
+  await signIn(page, apiKey);
+  await page.getByRole('heading', { name: `Tenant ${tenantId} ready` }).waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: `Tenant ${tenantId} ready` }).waitFor();
+  t.pass('the session survives a reload of the tab');
+  await screenshot(page, '04-tenant-empty');
+
+  // Upload through the picker; the row's thumbnail and the gallery tile load.
+  await page.getByLabel('Choose videos').setInputFiles(video);
+  const upload = page.locator('.upload', { hasText: 'launch clip.mp4' });
+  await upload.locator('img').waitFor({ timeout: ENGINE_TIMEOUT_MS });
+  const tile = page.locator('.gallery .tile img').first();
+  await tile.waitFor();
+  await page.waitForFunction(imagesLoaded('.upload img, .gallery img'));
+  t.ok(await upload.locator('img').evaluate((image: Image) => image.naturalWidth > 0), 'the upload shows its thumbnail');
+  t.ok(await tile.evaluate((image: Image) => image.naturalWidth > 0), 'the gallery shows the thumbnail');
+  t.equal(await upload.getAttribute('data-status'), 'ready');
+  await screenshot(page, '05-tenant-thumbnail');
+
+  // All sizes of the video, then back with Escape.
+  await page.locator('.gallery .tile').first().click();
+  const sizes = page.getByRole('dialog', { name: 'Thumbnail sizes' });
+  await sizes.locator('figure').nth(1).waitFor();
+  await page.waitForFunction(imagesLoaded('dialog img'));
+  t.same((await sizes.locator('figcaption').allTextContents()).map((caption) => caption.split(' ')[0]), ['160', '320'], 'both sizes are shown');
+  await screenshot(page, '06-tenant-sizes');
+  await page.keyboard.press('Escape');
+  await sizes.waitFor({ state: 'detached' });
+
+  await page.setViewportSize({ width: 360, height: 800 });
+  await screenshot(page, '07-tenant-360px');
+
+  t.same(consoleErrors, [], 'no console errors');
+  t.same(outsideRequests, [], 'no request leaves the machine');
+});
