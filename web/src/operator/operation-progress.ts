@@ -39,9 +39,9 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
   let progress: Progress = NO_PROGRESS;
   let finished = false;
 
-  function show(next: Progress, finished?: Done): void {
+  function show(next: Progress, done?: Done): void {
     progress = next;
-    if (finished?.status === 'succeeded') {
+    if (done?.status === 'succeeded') {
       bar.max = Math.max(next.started, 1);
       bar.value = bar.max;
     } else if (next.started === 0) {
@@ -51,7 +51,7 @@ export function operationProgress(client: ApiClient, tenantId: string, onFinishe
       bar.value = next.finished;
     }
     count.textContent =
-      next.started === 0 && !finished
+      next.started === 0 && !done
         ? 'Waiting for the engine to start a resource…'
         : `${next.finished} of ${next.started} resource steps done${next.failed ? `, ${next.failed} failed` : ''}`;
   }
