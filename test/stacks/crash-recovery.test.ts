@@ -1,0 +1,61 @@
+// Crash recovery with the real engine: an `up` killed with SIGKILL mid-operation (service, CLI and
+// provider all at once, as when a container dies) is recovered when the service opens again.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { bucketName } from '../../src/stacks/tenant-resource-names.js';
+import { testS3Client } from '../helpers/local-store.js';
+import { eventually, finished, localTestTarget, openTestService } from '../helpers/stacks.js';
+
+function bucketExists(store: Parameters<typeof testS3Client>[0], name: string) {
+  return testS3Client(store).send(new HeadBucketCommand({ Bucket: name })).then(() => true, () => false);
+}
+
+const child = fileURLToPath(new URL('./fixtures/provision-then-hang.ts', import.meta.url));
+
+t.test('an up killed mid-operation is interrupted, refreshed and retryable after restart', async (t) => {
+  const env = await localTestTarget(t);
+  const proc = spawn(process.execPath, ['--import=tsx', child, JSON.stringify({ dataDir: env.dataDir, target: env.target, tenantId: 'acme' })], {
+    detached: true, // its own process group, so the kill takes the engine and provider with it
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  t.teardown(() => {
+    if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid!, 'SIGKILL');
+  });
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: proc.stdout! })) {
+    lines.push(line);
+    // The bucket's create step has started: the engine is mid-operation.
+    if (line.includes('resourcePreEvent') && line.includes('LocalBucket')) break;
+  }
+  // Kill once the store has the bucket but the engine has not recorded it: a pending create.
+  await eventually(() => bucketExists(env.store, bucketName('acme')), 'the bucket to exist');
+  process.kill(-proc.pid!, 'SIGKILL');
+  await exited;
+  t.notOk(lines.some((line) => line.includes('"done"')), 'killed before the operation finished');
+  const upId = (JSON.parse(lines[0]!) as { operationId: string }).operationId;
+  const locks = join(env.dataDir, 'state', '.pulumi', 'locks', 'organization', 'thumbforge-tenants', 'acme');
+  t.ok((await readdir(locks)).some((name) => name.endsWith('.json')), 'the killed engine left its stack lock behind');
+
+  const service = await openTestService(t, env);
+  const tenant = service.get('acme')!;
+  t.equal(tenant.status, 'interrupted', 'the tenant says what happened');
+  const recovery = service.operation(tenant.lastOperationId!)!;
+  t.equal(recovery.kind, 'refresh');
+  t.equal(recovery.status, 'succeeded', recovery.error ?? '');
+  t.same((await readdir(locks)).filter((name) => name.endsWith('.json')), [], 'the lock is cleared');
+  const up = service.operation(upId)!;
+  t.equal(up.status, 'interrupted', 'the killed up is recorded as interrupted');
+  t.match(up.error, /stopped before this operation finished/);
+
+  const retry = await service.retry('acme');
+  const done = await finished(service, retry.id);
+  t.equal(done.status, 'succeeded', done.error ?? '');
+  t.equal(service.get('acme')?.status, 'ready');
+  t.ok(await bucketExists(env.store, bucketName('acme')), 'the bucket exists');
+});
