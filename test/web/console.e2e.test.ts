@@ -10,7 +10,7 @@ import { buildWebConsoleIfStale } from '../../scripts/build-web-console.js';
 import { projectRoot } from '../../src/local/tools.js';
 import { tempDir } from '../helpers/local-store.js';
 import { startTestService } from '../helpers/service.js';
-import { makeVideo } from '../helpers/videos.js';
+import { makeTruncatedVideo, makeVideo } from '../helpers/videos.js';
 
 const SCREENSHOTS = join(projectRoot, 'test-output', 'screenshots');
 const ENGINE_TIMEOUT_MS = 240_000;
@@ -34,7 +34,9 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   await buildWebConsoleIfStale();
   await mkdir(SCREENSHOTS, { recursive: true });
   const service = await startTestService(t);
-  const video = await makeVideo(await tempDir(t), { name: 'launch clip.mp4', seconds: 2 });
+  const videos = await tempDir(t);
+  const video = await makeVideo(videos, { name: 'launch clip.mp4', seconds: 2 });
+  const broken = await makeTruncatedVideo(videos, 'broken.mp4');
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   t.teardown(() => browser.close());
@@ -51,7 +53,8 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   });
 
   // Operator: sign in with the admin token.
-  await page.goto(service.url);
+  const served = await page.goto(service.url);
+  if (served?.status() !== 200) return t.fail(`GET / answers ${served?.status()}: is the web-console plugin registered in src/server/app.ts?`);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await screenshot(page, '01-sign-in');
   await signIn(page, service.adminToken);
@@ -87,8 +90,8 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   t.pass('the session survives a reload of the tab');
   await screenshot(page, '04-tenant-empty');
 
-  // Upload through the picker; the row's thumbnail and the gallery tile load.
-  await page.getByLabel('Choose videos').setInputFiles(video);
+  // Two videos at once through the picker: one gets its thumbnails, the broken one its reason.
+  await page.getByLabel('Choose videos').setInputFiles([video, broken]);
   const upload = page.locator('.upload', { hasText: 'launch clip.mp4' });
   await upload.locator('img').waitFor({ timeout: ENGINE_TIMEOUT_MS });
   const tile = page.locator('.gallery .tile img').first();
@@ -97,6 +100,9 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   t.ok(await upload.locator('img').evaluate((image: Image) => image.naturalWidth > 0), 'the upload shows its thumbnail');
   t.ok(await tile.evaluate((image: Image) => image.naturalWidth > 0), 'the gallery shows the thumbnail');
   t.equal(await upload.getAttribute('data-status'), 'ready');
+  const failed = page.locator('.upload[data-status="failed"]', { hasText: 'broken.mp4' });
+  await failed.waitFor({ timeout: ENGINE_TIMEOUT_MS });
+  t.match(await failed.getByRole('alert').textContent(), /\w/, 'the broken video shows why it failed');
   await screenshot(page, '05-tenant-thumbnail');
 
   // All sizes of the video, then back with Escape.
