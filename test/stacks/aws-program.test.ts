@@ -1,0 +1,184 @@
+// The aws tenant program and the platform program under Pulumi's runtime mocks: nothing talks to
+// AWS. The tests assert the resource graph and its values, not just that the program runs.
+import t from 'tap';
+import * as pulumi from '@pulumi/pulumi';
+import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js';
+import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
+import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
+import { awsTenantProgram } from '../../src/stacks/aws-program.js';
+import { platformProgram, LAMBDA_IMAGE_CONTEXT } from '../../src/stacks/platform-program.js';
+import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
+import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
+
+const ACCOUNT = '123456789012';
+const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
+const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
+
+type Registered = { type: string; name: string; inputs: Record<string, any> };
+let registered: Registered[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      const arns: Record<string, string> = {
+        'aws:s3/bucket:Bucket': `arn:aws:s3:::${args.inputs.bucket}`,
+        'aws:lambda/function:Function': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${args.inputs.name}`,
+        'aws:cloudwatch/logGroup:LogGroup': `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${args.inputs.name}`,
+        'aws:iam/role:Role': `arn:aws:iam::${ACCOUNT}:role/${args.inputs.name}`,
+      };
+      const state = { ...args.inputs, ...(arns[args.type] ? { arn: arns[args.type] } : {}) };
+      if (args.type === 'pulumi:pulumi:StackReference') state.outputs = { imageUri: `${IMAGE}-from-platform` };
+      if (args.type === 'awsx:ecr:Repository') state.url = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`;
+      if (args.type === 'awsx:ecr:Image') state.imageUri = IMAGE;
+      const id = args.type === 'aws:s3/bucket:Bucket' ? args.inputs.bucket : `${args.name}-id`;
+      return { id, state };
+    },
+    call(args) {
+      if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') {
+        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/deployer`, userId: 'AID', id: ACCOUNT };
+      }
+      throw new Error(`unexpected call ${args.token}`);
+    },
+  },
+  'thumbforge-tenants',
+  'acme',
+  false,
+);
+
+const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+
+async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }) {
+  registered = [];
+  const outputs = await awsTenantProgram({ tenantId, settings, region, image })();
+  const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
+  // Every registration has reached the mocks once all outputs resolved; the notification is last in line.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const one = (type: string) => {
+    const found = registered.filter((resource) => resource.type === type);
+    if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+    return found[0]!;
+  };
+  return { outputs: resolved, one, registered };
+}
+
+t.test('exactly the tenant resources, with their protective settings', async (t) => {
+  const { one, registered, outputs } = await run('acme');
+  t.same(
+    registered.map((resource) => resource.type).sort(),
+    [
+      'aws:cloudwatch/logGroup:LogGroup',
+      'aws:iam/role:Role',
+      'aws:iam/rolePolicy:RolePolicy',
+      'aws:lambda/function:Function',
+      'aws:lambda/permission:Permission',
+      'aws:s3/bucket:Bucket',
+      'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+      'aws:s3/bucketNotification:BucketNotification',
+      'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+      'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+      'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+    ],
+    'no managed-policy attachments, no event subscription components, no image build',
+  );
+  const bucket = one('aws:s3/bucket:Bucket').inputs.bucket;
+  t.equal(bucket, `acme-${ACCOUNT}-eu-west-1`);
+  t.match(one('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock').inputs, {
+    bucket,
+    blockPublicAcls: true,
+    blockPublicPolicy: true,
+    ignorePublicAcls: true,
+    restrictPublicBuckets: true,
+  });
+  t.same(one('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration').inputs.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: 'AES256' });
+  t.same(one('aws:s3/bucketOwnershipControls:BucketOwnershipControls').inputs.rule, { objectOwnership: 'BucketOwnerEnforced' });
+  const lifecycle = one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').inputs.rules[0];
+  t.match(lifecycle, { status: 'Enabled', abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } });
+  t.ok(one('aws:cloudwatch/logGroup:LogGroup').inputs.retentionInDays > 0, 'logs expire');
+  t.same(outputs, {
+    bucket,
+    bucketArn: `arn:aws:s3:::${bucket}`,
+    functionName: 'thumbforge-acme',
+    functionArn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:thumbforge-acme`,
+    region: 'eu-west-1',
+  });
+});
+
+t.test('the role may read videos, write thumbnails of its own bucket and log to its own group, nothing more', async (t) => {
+  const { one } = await run('acme');
+  const bucketArn = `arn:aws:s3:::acme-${ACCOUNT}-eu-west-1`;
+  const logGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/aws/lambda/thumbforge-acme`;
+  const assume = JSON.parse(one('aws:iam/role:Role').inputs.assumeRolePolicy);
+  t.same(assume.Statement.map((s: any) => s.Principal), [{ Service: 'lambda.amazonaws.com' }]);
+  const policy = JSON.parse(one('aws:iam/rolePolicy:RolePolicy').inputs.policy);
+  const statements: Array<{ Effect: string; Action: string[]; Resource: string[] }> = policy.Statement;
+  t.ok(statements.every((s) => s.Effect === 'Allow'));
+  const actions = statements.flatMap((s) => s.Action);
+  t.notOk(actions.some((action) => action.includes('*')), 'no wildcard action');
+  t.same(
+    statements.map((s) => [s.Action, s.Resource]),
+    [
+      [['s3:GetObject'], [`${bucketArn}/${VIDEO_PREFIX}*`]],
+      [['s3:PutObject'], [`${bucketArn}/${THUMBNAIL_PREFIX}*`]],
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], [`${logGroupArn}:*`]],
+    ],
+    'each grant names only the bucket prefix or log group it needs',
+  );
+});
+
+t.test('the function, its invoke permission and the notification that depends on it', async (t) => {
+  const { one, registered } = await run('acme');
+  const fn = one('aws:lambda/function:Function').inputs;
+  t.match(fn, { name: 'thumbforge-acme', packageType: 'Image', imageUri: IMAGE, memorySize: 2048, timeout: 900 });
+  t.same(fn.environment.variables, settingsToEnv(settings), 'the tenant settings reach the function');
+  t.equal(fn.role, `arn:aws:iam::${ACCOUNT}:role/thumbforge-acme-fn`);
+
+  const permission = one('aws:lambda/permission:Permission').inputs;
+  t.same(
+    { action: permission.action, function: permission.function, principal: permission.principal, sourceArn: permission.sourceArn, sourceAccount: permission.sourceAccount },
+    { action: 'lambda:InvokeFunction', function: 'thumbforge-acme', principal: 's3.amazonaws.com', sourceArn: `arn:aws:s3:::acme-${ACCOUNT}-eu-west-1`, sourceAccount: ACCOUNT },
+  );
+
+  const notification = one('aws:s3/bucketNotification:BucketNotification').inputs;
+  t.same(
+    notification.lambdaFunctions.map((entry: any) => ({ prefix: entry.filterPrefix, suffix: entry.filterSuffix })),
+    videoTriggerFilters(),
+    'prefix videos/ and every video suffix, the same filters the local trigger registers',
+  );
+  t.same(videoTriggerFilters().map((filter) => filter.suffix), ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.avi']);
+  t.ok(notification.lambdaFunctions.every((entry: any) => entry.lambdaFunctionArn === `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:thumbforge-acme`), 'every entry invokes this tenant\'s function');
+  t.ok(notification.lambdaFunctions.every((entry: any) => JSON.stringify(entry.events) === JSON.stringify(OBJECT_CREATED_EVENTS)));
+  const order = registered.map((resource) => resource.type);
+  t.ok(order.indexOf('aws:lambda/permission:Permission') < order.indexOf('aws:s3/bucketNotification:BucketNotification'), 'the permission is registered first');
+});
+
+t.test('an image from the platform stack is referenced, not built', async (t) => {
+  const { one, registered } = await run('acme', 'eu-west-1', { platformStack: 'organization/thumbforge-platform/platform' });
+  t.equal(one('pulumi:pulumi:StackReference').name, 'organization/thumbforge-platform/platform');
+  t.equal(one('aws:lambda/function:Function').inputs.imageUri, `${IMAGE}-from-platform`);
+  t.notOk(registered.some((resource) => resource.type.startsWith('awsx:ecr')), 'no image build per tenant');
+});
+
+t.test('every generated name stays within AWS limits for the longest tenant id', async (t) => {
+  const longest = `a${'b'.repeat(TENANT_ID_MAX_LENGTH - 2)}c`;
+  t.ok(isTenantId(longest) && longest.length === TENANT_ID_MAX_LENGTH);
+  const { one } = await run(longest, 'ap-southeast-4');
+  const bucket = one('aws:s3/bucket:Bucket').inputs.bucket as string;
+  t.ok(bucket.length <= AWS_NAME_LIMITS.bucket, `bucket ${bucket.length}`);
+  t.match(bucket, /^[a-z0-9][a-z0-9-]*[a-z0-9]$/, 'a valid bucket name');
+  t.ok(one('aws:lambda/function:Function').inputs.name.length <= AWS_NAME_LIMITS.function);
+  t.ok(one('aws:iam/role:Role').inputs.name.length <= AWS_NAME_LIMITS.role);
+  t.ok(one('aws:iam/rolePolicy:RolePolicy').inputs.name.length <= AWS_NAME_LIMITS.policy);
+  t.ok(one('aws:cloudwatch/logGroup:LogGroup').inputs.name.length <= AWS_NAME_LIMITS.logGroup);
+});
+
+t.test('the platform program builds the thumbnailer image once from src/lambda-image', async (t) => {
+  registered = [];
+  const outputs = await platformProgram()();
+  t.equal(await value(outputs.imageUri as pulumi.Output<string>), IMAGE);
+  t.same(registered.map((resource) => resource.type).sort(), ['awsx:ecr:Image', 'awsx:ecr:Repository']);
+  const image = registered.find((resource) => resource.type === 'awsx:ecr:Image')!.inputs;
+  t.equal(image.context, LAMBDA_IMAGE_CONTEXT);
+  t.match(LAMBDA_IMAGE_CONTEXT, /src\/lambda-image$/);
+  t.equal(image.repositoryUrl, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`);
+});
