@@ -52,7 +52,7 @@ export function gallery(client: ApiClient): Gallery {
             h('img', { src: tile.preview.url, alt: '', loading: 'lazy', width: tile.preview.width }),
           );
           open.addEventListener('click', () => showSizes(client, tile.videoId, tile.sizes));
-          return h('li', { 'data-video': tile.videoId }, open, h('span', { class: 'tile-caption mono' }, `${tile.sizes.length} sizes · ${tile.videoId.slice(-6)}`));
+          return h('li', { 'data-video': tile.videoId }, open, h('span', { class: 'tile-caption' }, new Date(tile.preview.lastModified).toLocaleString()));
         }),
       );
     previous.disabled = page === 0;
