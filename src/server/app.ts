@@ -15,6 +15,7 @@ import tenantRoutes from './routes/tenants/index.js';
 import videoRoutes from './routes/videos/index.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
+import webConsole from './plugins/web-console.js';
 import { loggerOptions } from './logger.js';
 
 // The package's CommonJS export is the fastify-plugin-wrapped plugin (so its onRoute hook sees every
@@ -55,5 +56,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(thumbnailRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });
+  await app.register(webConsole);
   return app;
 }

@@ -319,6 +319,9 @@ t.test('the HTTP API on the local target', async (t) => {
       t.ok(document.paths[path], `${path} is documented`);
     }
     t.equal((await api('/docs', { token: null })).status, 200, 'the API UI is served');
+    const console = await api('/', { token: null });
+    t.equal(console.status, 200, 'GET / serves the web console');
+    t.match(console.headers.get('content-type'), /^text\/html/);
   });
 
   t.test('DELETE /tenants/:id destroys the stack; then the tenant is gone', async (t) => {
