@@ -70,3 +70,12 @@ export function parseThumbnailKey(key: string): { videoId: string; width: number
   if (!match) return undefined;
   return { videoId: match[1]!, width: Number(match[2]) };
 }
+
+/** What `thumbnails/<videoId>/error.json` holds when the thumbnailer gave up on a video. */
+export type ThumbnailErrorRecord = {
+  /** Readable, from ffprobe/ffmpeg; never carries a link. */
+  reason: string;
+  videoKey: string;
+  /** ISO time of the failure. */
+  at: string;
+};

@@ -6,7 +6,7 @@ import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { pino } from 'pino';
 import { createS3Client } from '../domain/s3-connection.js';
 import { settingsFromEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import { thumbnailContentType, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, videoIdOfKey } from '../domain/video-layout.js';
+import { thumbnailContentType, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, videoIdOfKey, type ThumbnailErrorRecord } from '../domain/video-layout.js';
 import { decodeS3EventKey } from './s3-event-key.js';
 import { DEFAULT_RENDER_TIMEOUT_MS, renderThumbnails } from './thumbnail-core.js';
 import { isFinalThumbnailError } from './thumbnail-errors.js';
@@ -29,8 +29,6 @@ export type RecordResult =
   | { key: string; outcome: 'skipped'; reason: string };
 
 export type ThumbnailHandlerResult = { records: RecordResult[] };
-
-export type ThumbnailErrorRecord = { reason: string; videoKey: string; at: string };
 
 export type ThumbnailHandlerOptions = {
   s3: S3Client;

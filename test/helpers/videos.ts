@@ -1,8 +1,7 @@
 // Test videos made on the spot with ffmpeg's lavfi sources, and the checks made on thumbnails:
 // decoded size and codec (ffprobe) and pixel variance (a blank image has next to none).
-import { execFile } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { readFile, rename, truncate, writeFile, stat } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -57,8 +56,6 @@ export async function makeTextFile(dir: string, name: string): Promise<string> {
   await writeFile(path, 'this is not a video, only text that is named like one\n'.repeat(20));
   return path;
 }
-
-export const readVideo = (path: string) => readFile(path);
 
 function pipeThrough(tool: string, args: string[], input: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -3,9 +3,9 @@
 import t from 'tap';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
-import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed, type ThumbnailErrorRecord } from '../../src/lambda-image/handler.js';
+import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed } from '../../src/lambda-image/handler.js';
 import { encodeS3EventKey, decodeS3EventKey } from '../../src/lambda-image/s3-event-key.js';
-import { newVideoId, thumbnailErrorKey, thumbnailKey, videoKey } from '../../src/domain/video-layout.js';
+import { newVideoId, thumbnailErrorKey, thumbnailKey, videoKey, type ThumbnailErrorRecord } from '../../src/domain/video-layout.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, pixelVariance } from '../helpers/videos.js';
 import { readFile } from 'node:fs/promises';

@@ -1,24 +1,57 @@
-// GET /: the browser console, the static files web/ is built into. It serves files only from
-// that folder and never lists it; when the console has not been built, GET / says how to build it.
+// Serves the built web console (web/dist, from `npm run build:web`) at GET /. Files only: it adds
+// no API route and no OpenAPI entry, and never builds anything itself.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { problem } from './problem-errors.js';
 
-export const WEB_CONSOLE_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+/** Both src/server/plugins and dist/server/plugins sit three levels below the project root. */
+export const WEB_CONSOLE_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
-export default fp(
-  async function webConsole(app: FastifyInstance, options: { root?: string }) {
-    const root = options.root ?? WEB_CONSOLE_ROOT;
-    if (existsSync(root)) {
-      await app.register(fastifyStatic, { root, prefix: '/', index: 'index.html', list: false, schemaHide: true });
-      return;
-    }
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.code(503).type('application/problem+json').send(problem(503, 'the web console is not built: run `npm run build:web`')),
+/**
+ * The console holds a token in sessionStorage, so its page may run only its own scripts and talk
+ * only to this origin; thumbnails come from presigned links on the object store's origin.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' http: https:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export default async function webConsole(app: FastifyInstance, options: { root?: string }): Promise<void> {
+  const root = options.root ?? WEB_CONSOLE_DIR;
+  const assetsDir = join(root, 'assets');
+  if (!existsSync(join(root, 'index.html'))) {
+    app.log.warn({ root }, 'the web console is not built; GET / answers 503 until `npm run build:web` runs');
+    app.get('/', { schema: { hide: true } }, async (request, reply) =>
+      reply.status(503).type('application/problem+json').send({ ...problem(503, 'the web console is not built: run `npm run build:web`'), instance: '/' }),
     );
-  },
-  { name: 'web-console' },
-);
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    // Routes for the files present at start only, so unknown paths still reach the API's 404.
+    wildcard: false,
+    cacheControl: false,
+    setHeaders: (reply: FastifyReply, path: string) => {
+      reply.header('x-content-type-options', 'nosniff');
+      if (path.endsWith('.html')) {
+        reply.header('cache-control', 'no-cache');
+        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+        reply.header('referrer-policy', 'no-referrer');
+      } else if (path.startsWith(assetsDir)) {
+        // Vite names these by content hash: a changed file gets a new name.
+        reply.header('cache-control', 'public, max-age=31536000, immutable');
+      } else {
+        reply.header('cache-control', 'public, max-age=3600');
+      }
+    },
+  });
+}
