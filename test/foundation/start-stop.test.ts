@@ -1,0 +1,70 @@
+// `npm start`'s entry point as a user meets it: it serves /healthz and /openapi.json on the
+// local target, prints the URL and the admin token, and on SIGINT or SIGTERM stops its object
+// store and exits 0, leaving no process behind.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../src/local/free-port.js';
+import { projectRoot } from '../../src/local/tools.js';
+import { tempDir } from '../helpers/local-store.js';
+
+function childrenOf(pid: number): number[] {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return [];
+  return readFileSync(join(tasks, String(pid), 'children'), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]?.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  t.test(`starts, serves, and stops cleanly on ${signal}`, async (t) => {
+    const dataDir = await tempDir(t, 'thumbforge-start-');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
+      cwd: projectRoot,
+      env: { ...process.env, PORT: String(port), THUMBFORGE_S3_PORT: String(await freePort()), THUMBFORGE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    while (!output.includes(url) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    t.match(output, url, 'prints the URL');
+    const adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
+    t.match(output, adminToken, 'prints the generated admin token on first start');
+
+    const health = await fetch(`${url}/healthz`);
+    t.equal(health.status, 200);
+    t.same(await health.json(), { status: 'ok' });
+    const openapi = await fetch(`${url}/openapi.json`);
+    t.equal(openapi.status, 200);
+    t.ok(((await openapi.json()) as { paths: Record<string, unknown> }).paths['/healthz'], 'the OpenAPI document lists the routes');
+
+    const descendants = childrenOf(child.pid!);
+    t.ok(descendants.length >= 1, 'the object store runs as a child process');
+    child.kill(signal);
+    t.equal(await exited, 0, 'exit code 0');
+    await new Promise((r) => setTimeout(r, 200));
+    t.same(descendants.filter(alive), [], 'no orphan processes');
+    await t.rejects(fetch(`${url}/healthz`), 'no longer listening');
+  });
+}
