@@ -67,11 +67,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/thumbforge \
  && chown node:node /var/lib/thumbforge
+# The service looks for the pulumi CLI in $THUMBFORGE_TOOLS_DIR/bin, the setup step's layout.
 ENV NODE_ENV=production \
     THUMBFORGE_TARGET=aws \
     HOST=0.0.0.0 \
     PORT=3000 \
     THUMBFORGE_DATA_DIR=/var/lib/thumbforge \
+    THUMBFORGE_TOOLS_DIR=/opt/pulumi \
     PATH=/opt/pulumi/bin:$PATH
 COPY --from=pulumi /opt/pulumi /opt/pulumi
 COPY --from=prod-deps /app/node_modules ./node_modules
