@@ -6,7 +6,10 @@ import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js'
 import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
 import { awsTenantProgram } from '../../src/stacks/aws-program.js';
-import { platformProgram, LAMBDA_IMAGE_CONTEXT } from '../../src/stacks/platform-program.js';
+import { platformProgram } from '../../src/stacks/platform-program.js';
+import { projectRoot } from '../../src/local/tools.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
 
@@ -172,13 +175,14 @@ t.test('every generated name stays within AWS limits for the longest tenant id',
   t.ok(one('aws:cloudwatch/logGroup:LogGroup').inputs.name.length <= AWS_NAME_LIMITS.logGroup);
 });
 
-t.test('the platform program builds the thumbnailer image once from src/lambda-image', async (t) => {
+t.test('the platform program builds the thumbnailer image once, from the repository root with src/lambda-image/Dockerfile', async (t) => {
   registered = [];
   const outputs = await platformProgram()();
   t.equal(await value(outputs.imageUri as pulumi.Output<string>), IMAGE);
   t.same(registered.map((resource) => resource.type).sort(), ['awsx:ecr:Image', 'awsx:ecr:Repository']);
   const image = registered.find((resource) => resource.type === 'awsx:ecr:Image')!.inputs;
-  t.equal(image.context, LAMBDA_IMAGE_CONTEXT);
-  t.match(LAMBDA_IMAGE_CONTEXT, /src\/lambda-image$/);
+  t.equal(image.context, projectRoot, 'the repository root, where dist/ is');
+  t.equal(image.dockerfile, join(projectRoot, 'src', 'lambda-image', 'Dockerfile'));
+  t.ok(existsSync(image.dockerfile), 'the Dockerfile is there');
   t.equal(image.repositoryUrl, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`);
 });
