@@ -1,9 +1,10 @@
 // Runs before `npm start` and `npm test`: installs node modules when they are missing or older
 // than the lockfile (the setup step itself needs them), then runs the setup step if anything is
-// missing, then builds the web console when web/dist is missing or stale. Plain JavaScript on
-// purpose: it must run before tsx is installed.
+// missing, then builds the web console when web/dist is missing or stale, and before tests makes
+// tap's runner match the plugins package.json configures. Plain JavaScript on purpose: it must run
+// before tsx is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,3 +22,15 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 }
 run(process.execPath, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
 run(process.execPath, ['--import=tsx', 'scripts/build-web-console.ts']);
+
+// tap rebuilds itself for a changed plugin list only after the run that notices it, and that first
+// run still loads the dropped TypeScript plugin: build it up front, once per install.
+if (process.argv.includes('--for-tests')) {
+  const stamp = new URL('../node_modules/.thumbforge-tap-plugins', import.meta.url);
+  const plugins = JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).tap?.plugin ?? []);
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== plugins) {
+    console.log('[setup] building tap for the configured plugins');
+    run('npx', ['tap', 'build']);
+    writeFileSync(stamp, plugins);
+  }
+}

@@ -10,6 +10,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { testS3Client } from '../helpers/local-store.js';
 import { eventually, finished, localTestTarget, openTestService } from '../helpers/stacks.js';
+import { killProcessesMentioning, processesMentioning } from '../helpers/processes.js';
 
 function bucketExists(store: Parameters<typeof testS3Client>[0], name: string) {
   return testS3Client(store).send(new HeadBucketCommand({ Bucket: name })).then(() => true, () => false);
@@ -20,12 +21,13 @@ const child = fileURLToPath(new URL('./fixtures/provision-then-hang.ts', import.
 t.test('an up killed mid-operation is interrupted, refreshed and retryable after restart', async (t) => {
   const env = await localTestTarget(t);
   const proc = spawn(process.execPath, ['--import=tsx', child, JSON.stringify({ dataDir: env.dataDir, target: env.target, tenantId: 'acme' })], {
-    detached: true, // its own process group, so the kill takes the engine and provider with it
+    detached: true, // its own process group, so one kill takes the service and its engine
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   t.teardown(() => {
     if (proc.exitCode === null && proc.signalCode === null) process.kill(-proc.pid!, 'SIGKILL');
+    killProcessesMentioning(env.dataDir);
   });
   const lines: string[] = [];
   for await (const line of createInterface({ input: proc.stdout! })) {
@@ -35,7 +37,10 @@ t.test('an up killed mid-operation is interrupted, refreshed and retryable after
   }
   // Kill once the store has the bucket but the engine has not recorded it: a pending create.
   await eventually(() => bucketExists(env.store, bucketName('acme')), 'the bucket to exist');
+  // As when a container dies, everything of the run dies: the provider processes the engine
+  // starts in their own process groups too.
   process.kill(-proc.pid!, 'SIGKILL');
+  killProcessesMentioning(env.dataDir);
   await exited;
   t.notOk(lines.some((line) => line.includes('"done"')), 'killed before the operation finished');
   const upId = (JSON.parse(lines[0]!) as { operationId: string }).operationId;
@@ -58,4 +63,6 @@ t.test('an up killed mid-operation is interrupted, refreshed and retryable after
   t.equal(done.status, 'succeeded', done.error ?? '');
   t.equal(service.get('acme')?.status, 'ready');
   t.ok(await bucketExists(env.store, bucketName('acme')), 'the bucket exists');
+  await eventually(() => processesMentioning(env.dataDir).length === 0 || undefined, 'the engine to stop its providers', 10_000);
+  t.pass('no engine or provider process of this data dir is left running');
 });

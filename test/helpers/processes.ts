@@ -1,0 +1,26 @@
+// Finds the processes a test started indirectly (the engine's provider processes run in their own
+// process group, so killing a group does not reach them): by a text in their environment.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function processesMentioning(text: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(text)) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked, or is not ours to read
+    }
+  }
+  return found;
+}
+
+export function killProcessesMentioning(text: string): void {
+  for (const pid of processesMentioning(text)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
