@@ -5,6 +5,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import type { S3Event } from 'aws-lambda';
 import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed } from '../../src/lambda-image/handler.js';
 import { encodeS3EventKey, decodeS3EventKey } from '../../src/lambda-image/s3-event-key.js';
+import { s3EventRecord } from '../../src/local/s3-event-record.js';
 import { newVideoId, thumbnailErrorKey, thumbnailKey, videoKey, type ThumbnailErrorRecord } from '../../src/domain/video-layout.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, pixelVariance } from '../helpers/videos.js';
@@ -13,24 +14,7 @@ import { readFile } from 'node:fs/promises';
 const Bucket = 'handler-test';
 
 function s3Event(...keys: string[]): S3Event {
-  return {
-    Records: keys.map((key) => ({
-      eventVersion: '2.1',
-      eventSource: 'aws:s3',
-      awsRegion: 'us-east-1',
-      eventTime: new Date().toISOString(),
-      eventName: 'ObjectCreated:Put',
-      userIdentity: { principalId: 'test' },
-      requestParameters: { sourceIPAddress: '127.0.0.1' },
-      responseElements: { 'x-amz-request-id': 'test', 'x-amz-id-2': 'test' },
-      s3: {
-        s3SchemaVersion: '1.0',
-        configurationId: 'test',
-        bucket: { name: Bucket, ownerIdentity: { principalId: 'test' }, arn: `arn:aws:s3:::${Bucket}` },
-        object: { key: encodeS3EventKey(key), size: 1, eTag: 'x', sequencer: '0' },
-      },
-    })),
-  };
+  return { Records: keys.map((key) => s3EventRecord({ bucket: Bucket, key, size: 1, eTag: 'x' }, 'ObjectCreated:Put', 'us-east-1')) };
 }
 
 async function objectKeys(s3: S3Client, prefix: string): Promise<string[]> {
