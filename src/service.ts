@@ -11,7 +11,7 @@ import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
-import { openTenantService, openTenantStore, tenantStorePath, type TenantTarget } from './stacks/index.js';
+import { openTenantService, openTenantStore, PLATFORM_STACK, tenantStorePath, type AwsTarget, type TenantTarget } from './stacks/index.js';
 
 export type RunningService = {
   url: string;
@@ -25,8 +25,18 @@ export type RunningService = {
 
 export type ServiceOptions = { logLevel?: string; sseHeartbeatMs?: number };
 
-/** The platform stack that builds the thumbnailer image, when THUMBFORGE_IMAGE_URI is not given. */
-const PLATFORM_STACK = 'organization/thumbforge-platform/platform';
+/** The aws target as the configuration describes it; loadConfig has checked every field it needs. */
+export function awsTargetOf(config: Config): AwsTarget {
+  return {
+    kind: 'aws',
+    region: config.awsRegion!,
+    backendUrl: config.pulumiBackendUrl!,
+    secretsProvider: config.pulumiSecretsProvider,
+    passphrase: config.pulumiPassphrase,
+    // Without an image URI, tenant stacks read the image from the platform stack (`npm run platform`).
+    image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
+  };
+}
 
 async function adminTokenOf(config: Config) {
   if (config.adminToken) return { value: config.adminToken, created: false };
@@ -95,17 +105,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const tenants = await openTenants(target);
       deps = { tenants, objectStore: store.connection, acceptObjectEvent: (event) => runner.accept(event) };
     } else {
-      const region = config.awsRegion!;
-      const target: TenantTarget = {
-        kind: 'aws',
-        region,
-        backendUrl: config.pulumiBackendUrl!,
-        secretsProvider: config.pulumiSecretsProvider,
-        passphrase,
-        image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
-      };
+      const target = awsTargetOf(config);
       const tenants = await openTenants(target);
-      deps = { tenants, objectStore: { region } };
+      deps = { tenants, objectStore: { region: target.region } };
     }
     provide(deps);
   } catch (error) {

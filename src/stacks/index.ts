@@ -36,3 +36,5 @@ export function openTenantService(options: OpenTenantServiceOptions): Promise<Te
   const { target, dataDir, ...rest } = options;
   return createTenantService({ ...rest, stacks: createTenantStacks({ target, dataDir }) });
 }
+
+export { PLATFORM_STACK, previewPlatform, upPlatform } from './platform-stack.js';

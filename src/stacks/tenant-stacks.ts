@@ -1,21 +1,13 @@
 // The Automation API adapter: one project, one stack per tenant (named after the tenant id), an
 // inline program, a fixed work dir. Every engine call is awaited and bounded by an AbortSignal.
 // It never runs two calls on one stack itself: callers serialize per tenant (operation-queue.ts).
-import { mkdir } from 'node:fs/promises';
-import {
-  LocalWorkspace,
-  PulumiCommand,
-  type EngineEvent,
-  type PulumiFn,
-  type Stack,
-} from '@pulumi/pulumi/automation/index.js';
+import { LocalWorkspace, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import { pulumiEngineEnv, toolsDir } from '../local/tools.js';
 import type { PreviewResult, TenantOutputs } from './tenant-service-types.js';
-import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
+import type { TenantTarget } from './tenant-target.js';
 import { localTenantProgram } from './local-program.js';
 import { awsTenantProgram } from './aws-program.js';
-import { localCloudEnv } from './local-cloud-actions.js';
+import { createEngineWorkspace } from './engine-workspace.js';
 
 export const TENANT_PROJECT = 'thumbforge-tenants';
 
@@ -25,16 +17,7 @@ export type TenantStacks = ReturnType<typeof createTenantStacks>;
 
 export function createTenantStacks(deps: { target: TenantTarget; dataDir: string }) {
   const { target, dataDir } = deps;
-  const dirs = engineDirs(dataDir);
-  const backend = backendUrl(target, dataDir);
-  const envVars: Record<string, string> = {
-    ...pulumiEngineEnv(dirs.pulumiHome),
-    PULUMI_BACKEND_URL: backend,
-    ...(target.passphrase ? { PULUMI_CONFIG_PASSPHRASE: target.passphrase } : {}),
-    ...(target.kind === 'local' ? localCloudEnv({ dataDir, connection: target.connection }) : { AWS_REGION: target.region }),
-  };
-  const secretsProvider = target.kind === 'local' ? 'passphrase' : target.secretsProvider;
-  let ready: Promise<PulumiCommand> | undefined;
+  const workspace = createEngineWorkspace({ target, dataDir, projectName: TENANT_PROJECT });
 
   function program(tenantId: string, settings: ThumbnailSettings): PulumiFn {
     return target.kind === 'local'
@@ -42,37 +25,17 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image });
   }
 
-  function workspaceOptions(pulumiCommand: PulumiCommand) {
-    return {
-      pulumiCommand,
-      workDir: dirs.workDir,
-      pulumiHome: dirs.pulumiHome,
-      envVars,
-      secretsProvider,
-      projectSettings: { name: TENANT_PROJECT, runtime: 'nodejs' as const, backend: { url: backend } },
-    };
-  }
-
-  /** Creates the engine's dirs once and finds the pinned CLI in the tools cache. */
-  function engine(): Promise<PulumiCommand> {
-    ready ??= (async () => {
-      await Promise.all([dirs.workDir, dirs.pulumiHome, ...(target.kind === 'local' ? [dirs.stateDir] : [])].map((dir) => mkdir(dir, { recursive: true })));
-      return PulumiCommand.get({ root: toolsDir() });
-    })();
-    return ready;
-  }
-
   async function stackFor(tenantId: string, settings: ThumbnailSettings): Promise<Stack> {
     const stack = await LocalWorkspace.createOrSelectStack(
       { stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, settings) },
-      workspaceOptions(await engine()),
+      await workspace.options(),
     );
     if (target.kind === 'aws') await stack.setConfig('aws:region', { value: target.region });
     return stack;
   }
 
   async function exists(tenantId: string): Promise<boolean> {
-    const ws = await LocalWorkspace.create(workspaceOptions(await engine()));
+    const ws = await LocalWorkspace.create(await workspace.options());
     const stacks = await ws.listStacks();
     return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
   }

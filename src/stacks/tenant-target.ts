@@ -26,10 +26,10 @@ export type AwsTarget = {
 
 export type TenantTarget = LocalTarget | AwsTarget;
 
-/** The engine's files under the data dir: a fixed work dir keeps stack settings (the passphrase salt). */
+/** The engine's files under the data dir: fixed work dirs (one per project) keep stack settings. */
 export function engineDirs(dataDir: string) {
   return {
-    workDir: join(dataDir, 'pulumi', 'project'),
+    projectsDir: join(dataDir, 'pulumi', 'projects'),
     pulumiHome: join(dataDir, 'pulumi', 'home'),
     stateDir: join(dataDir, 'state'),
   };

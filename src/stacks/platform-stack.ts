@@ -1,0 +1,34 @@
+// Runs the platform program once per account and region (the ECR repository and the thumbnailer
+// image), in the same backend as the tenant stacks, so they can reference its output. It needs a
+// Docker daemon to build the image, so an operator runs it (`npm run platform`), never the service.
+import { LocalWorkspace, type EngineEvent, type Stack } from '@pulumi/pulumi/automation/index.js';
+import { createEngineWorkspace } from './engine-workspace.js';
+import { PLATFORM_IMAGE_OUTPUT, PLATFORM_PROJECT, platformProgram } from './platform-program.js';
+import type { AwsTarget } from './tenant-target.js';
+
+export const PLATFORM_STACK_NAME = 'platform';
+/** Its fully qualified name in a self-managed (s3://) backend, as tenant stacks reference it. */
+export const PLATFORM_STACK = `organization/${PLATFORM_PROJECT}/${PLATFORM_STACK_NAME}`;
+
+export type PlatformCallOptions = { onEvent?: (event: EngineEvent) => void; signal: AbortSignal };
+
+async function platformStack(target: AwsTarget, dataDir: string): Promise<Stack> {
+  const workspace = createEngineWorkspace({ target, dataDir, projectName: PLATFORM_PROJECT });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: PLATFORM_STACK_NAME, projectName: PLATFORM_PROJECT, program: platformProgram() },
+    await workspace.options(),
+  );
+  await stack.setConfig('aws:region', { value: target.region });
+  return stack;
+}
+
+/** Builds and pushes the image (again only when its context changed); resolves to its URI. */
+export async function upPlatform(target: AwsTarget, dataDir: string, options: PlatformCallOptions): Promise<string> {
+  const result = await (await platformStack(target, dataDir)).up(options);
+  return String(result.outputs[PLATFORM_IMAGE_OUTPUT]?.value ?? '');
+}
+
+export async function previewPlatform(target: AwsTarget, dataDir: string, options: PlatformCallOptions): Promise<Record<string, number>> {
+  const result = await (await platformStack(target, dataDir)).preview(options);
+  return result.changeSummary;
+}
