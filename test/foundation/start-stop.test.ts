@@ -2,12 +2,10 @@
 // local target, prints the URL and the admin token, and on SIGINT or SIGTERM stops its object
 // store and exits 0, leaving no process behind.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/local/free-port.js';
-import { projectRoot } from '../../src/local/tools.js';
 import { tempDir } from '../helpers/local-store.js';
+import { startMain } from '../helpers/main-process.js';
 
 function childrenOf(pid: number): number[] {
   const tasks = `/proc/${pid}/task`;
@@ -31,38 +29,24 @@ function alive(pid: number): boolean {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`starts, serves, and stops cleanly on ${signal}`, async (t) => {
     const dataDir = await tempDir(t, 'thumbforge-start-');
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-      cwd: projectRoot,
-      env: { ...process.env, PORT: String(port), THUMBFORGE_S3_PORT: String(await freePort()), THUMBFORGE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.teardown(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    while (!output.includes(url) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-    t.match(output, url, 'prints the URL');
-    const adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
-    t.match(output, adminToken, 'prints the generated admin token on first start');
+    const main = await startMain(t, { THUMBFORGE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+    await main.started();
+    const { url } = main;
+    t.match(main.output(), url, 'prints the URL');
 
     const health = await fetch(`${url}/healthz`);
     t.equal(health.status, 200);
     t.same(await health.json(), { status: 'ok' });
+    const adminToken = readFileSync(join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
+    t.match(main.output(), adminToken, 'prints the generated admin token on first start');
     const openapi = await fetch(`${url}/openapi.json`);
     t.equal(openapi.status, 200);
     t.ok(((await openapi.json()) as { paths: Record<string, unknown> }).paths['/healthz'], 'the OpenAPI document lists the routes');
 
-    const descendants = childrenOf(child.pid!);
+    const descendants = childrenOf(main.pid);
     t.ok(descendants.length >= 1, 'the object store runs as a child process');
-    child.kill(signal);
-    t.equal(await exited, 0, 'exit code 0');
+    main.kill(signal);
+    t.equal(await main.exited, 0, 'exit code 0');
     await new Promise((r) => setTimeout(r, 200));
     t.same(descendants.filter(alive), [], 'no orphan processes');
     await t.rejects(fetch(`${url}/healthz`), 'no longer listening');

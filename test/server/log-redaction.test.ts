@@ -2,13 +2,11 @@
 // key, the webhook secret or a presigned signature: a whole session at debug level, checked line
 // by line. The only place the admin token appears is the one line that shows it on first start.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../../src/local/free-port.js';
-import { projectRoot } from '../../src/local/tools.js';
 import { tempDir } from '../helpers/local-store.js';
 import { makeVideo } from '../helpers/videos.js';
+import { startMain } from '../helpers/main-process.js';
 
 async function poll<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -22,21 +20,9 @@ async function poll<T>(read: () => Promise<T | undefined>, what: string, timeout
 
 t.test('a whole session logs no secret', async (t) => {
   const dataDir = await tempDir(t, 'thumbforge-logs-');
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
-    cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), THUMBFORGE_S3_PORT: String(await freePort()), THUMBFORGE_DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  await poll(async () => (output.includes(`listening on ${url}`) ? true : undefined), 'the service to start', 60_000);
+  const main = await startMain(t, { THUMBFORGE_DATA_DIR: dataDir, LOG_LEVEL: 'debug' });
+  await main.started();
+  const { url } = main;
 
   const secret = (name: string) => readFile(join(dataDir, 'secrets', name), 'utf8').then((value) => value.trim());
   const adminToken = await secret('admin-token');
@@ -57,8 +43,9 @@ t.test('a whole session logs no secret', async (t) => {
   await poll(async () => ((await (await api(`/videos/${id}`, apiKey)).json()) as { status: string }).status === 'ready' || undefined, 'the thumbnails');
   t.equal((await api('/tenants', 'tf_quiet_wrong-key-for-the-log')).status, 401);
 
-  child.kill('SIGTERM');
-  t.equal(await exited, 0);
+  main.kill('SIGTERM');
+  t.equal(await main.exited, 0);
+  const output = main.output();
 
   const secrets = {
     'admin token': adminToken,

@@ -1,0 +1,52 @@
+// Test fixture: `src/main.ts` in a child process, as `npm start` runs it, with its output
+// collected. The test that starts it stops it; a leftover process is killed at teardown.
+import { spawn } from 'node:child_process';
+import type { Test } from 'tap';
+import { freePort } from '../../src/local/free-port.js';
+import { projectRoot } from '../../src/local/tools.js';
+
+export type MainProcess = {
+  pid: number;
+  url: string;
+  output(): string;
+  exited: Promise<number | null>;
+  /** Resolves once the URL is printed (the service is up), or throws with what it printed. */
+  started(timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+};
+
+export async function startMain(t: Test, env: Record<string, string>, options: { inheritEnv?: boolean } = {}): Promise<MainProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
+    cwd: projectRoot,
+    env: {
+      ...(options.inheritEnv === false ? { PATH: process.env.PATH } : process.env),
+      PORT: String(port),
+      THUMBFORGE_S3_PORT: String(await freePort()),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    pid: child.pid!,
+    url,
+    output: () => output,
+    exited,
+    async started(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes(`listening on ${url}`)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    kill: (signal) => child.kill(signal),
+  };
+}
