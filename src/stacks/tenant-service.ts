@@ -12,6 +12,7 @@ import type { TenantStacks } from './tenant-stacks.js';
 import { createOperationQueue } from './operation-queue.js';
 import { createOperationFeed } from './operation-feed.js';
 import { describeFailure } from './operation-failure.js';
+import { terminateEngineRuns } from './engine-processes.js';
 
 export type TenantServiceDeps = {
   store: TenantStore;
@@ -25,6 +26,8 @@ export type TenantServiceDeps = {
 
 const CONCURRENT_UPDATE_ATTEMPTS = 3;
 const CONCURRENT_UPDATE_BACKOFF_MS = 2000;
+/** How long a cancelled engine run may take to stop on its own before it is terminated. */
+const ENGINE_CANCEL_GRACE_MS = 10_000;
 
 export async function createTenantService(deps: TenantServiceDeps): Promise<TenantService> {
   const { store, stacks, logger } = deps;
@@ -36,6 +39,8 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
 
   const now = () => new Date().toISOString();
   const newOperation = (tenantId: string, kind: OperationKind): Operation => ({ id: ulid(), tenantId, kind, status: 'queued', createdAt: now() });
+
+  const existingSettings = (id: string) => store.getTenant(id)?.settings ?? DEFAULT_THUMBNAIL_SETTINGS;
 
   function accepting() {
     if (closed) throw new OperationNotAllowed('the service is shutting down');
@@ -60,6 +65,11 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
       feed.record(operation.id, event as unknown as Record<string, unknown>);
     };
     const signal = AbortSignal.any([AbortSignal.timeout(deps.operationTimeoutSeconds * 1000), closing.signal]);
+    // Cancelling asks the engine to stop; one blocked in a provider call is terminated after a grace.
+    let terminated: Promise<number> | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => (grace = setTimeout(() => (terminated = terminateEngineRuns(operation.tenantId)), ENGINE_CANCEL_GRACE_MS));
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -76,9 +86,13 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
     } catch (error) {
       const summary = describeFailure(error, errors, { signal, timeoutSeconds: deps.operationTimeoutSeconds, closing: closing.signal });
       logger.error({ operationId: operation.id, tenantId: operation.tenantId, kind: operation.kind, error: summary }, 'operation failed');
+      // A terminated engine leaves its stack locked: clear the lock so a retry or a delete can run.
+      if (terminated && (await terminated) > 0) await stacks.cancel(operation.tenantId, existingSettings(operation.tenantId));
       store.updateOperation(operation.id, { status: closing.signal.aborted ? 'interrupted' : 'failed', finishedAt: now(), error: summary });
       return false;
     } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
       feed.changed(operation.id);
     }
   }

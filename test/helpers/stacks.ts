@@ -28,13 +28,13 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
 export const quietLogger = { info() {}, warn() {}, error() {} };
 
 /** The service on the local target, closed by the test (close also closes its store). */
-export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: { maxConcurrentOperations?: number } = {}): Promise<TenantService> {
+export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: { maxConcurrentOperations?: number; operationTimeoutSeconds?: number } = {}): Promise<TenantService> {
   const service = await openTenantService({
     store: openTenantStore(tenantStorePath(env.dataDir)),
     target: env.target,
     dataDir: env.dataDir,
     maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
-    operationTimeoutSeconds: 300,
+    operationTimeoutSeconds: options.operationTimeoutSeconds ?? 300,
     logger: quietLogger,
   });
   t.teardown(() => service.close());
