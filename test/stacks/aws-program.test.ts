@@ -17,13 +17,13 @@ const ACCOUNT = '123456789012';
 const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
 
-type Registered = { type: string; name: string; inputs: Record<string, any> };
+type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[] };
 let registered: Registered[] = [];
 
 pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
       const arns: Record<string, string> = {
         'aws:s3/bucket:Bucket': `arn:aws:s3:::${args.inputs.bucket}`,
         'aws:lambda/function:Function': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${args.inputs.name}`,
@@ -48,6 +48,17 @@ pulumi.runtime.setMocks(
   'acme',
   false,
 );
+
+// The engine orders steps by the dependency URNs in each registration request, which the mocks'
+// newResource does not see: record them from the request as the mock monitor receives it.
+type RegisterRequest = { getType(): string; getName(): string; getDependenciesList(): string[] };
+const dependencies = new Map<string, string[]>();
+const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): void };
+const registerResource = monitor.registerResource.bind(monitor);
+monitor.registerResource = (request, callback) => {
+  dependencies.set(`${request.getType()}::${request.getName()}`, request.getDependenciesList());
+  registerResource(request, callback);
+};
 
 const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 
@@ -130,7 +141,7 @@ t.test('the role may read videos, write thumbnails of its own bucket and log to 
 });
 
 t.test('the function, its invoke permission and the notification that depends on it', async (t) => {
-  const { one, registered } = await run('acme');
+  const { one } = await run('acme');
   const fn = one('aws:lambda/function:Function').inputs;
   t.match(fn, { name: 'thumbforge-acme', packageType: 'Image', imageUri: IMAGE, memorySize: 2048, timeout: 900 });
   t.same(fn.environment.variables, settingsToEnv(settings), 'the tenant settings reach the function');
@@ -151,8 +162,9 @@ t.test('the function, its invoke permission and the notification that depends on
   t.same(videoTriggerFilters().map((filter) => filter.suffix), ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.avi']);
   t.ok(notification.lambdaFunctions.every((entry: any) => entry.lambdaFunctionArn === `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:thumbforge-acme`), 'every entry invokes this tenant\'s function');
   t.ok(notification.lambdaFunctions.every((entry: any) => JSON.stringify(entry.events) === JSON.stringify(OBJECT_CREATED_EVENTS)));
-  const order = registered.map((resource) => resource.type);
-  t.ok(order.indexOf('aws:lambda/permission:Permission') < order.indexOf('aws:s3/bucketNotification:BucketNotification'), 'the permission is registered first');
+  const dependsOn = one('aws:s3/bucketNotification:BucketNotification').dependsOn;
+  t.ok(dependsOn.some((urn) => urn.endsWith('::aws:lambda/permission:Permission::function-invoke-from-bucket')), 'the engine creates the notification after the permission');
+  t.ok(one('aws:lambda/function:Function').dependsOn.some((urn) => urn.endsWith('::aws:iam/rolePolicy:RolePolicy::function-policy')), 'and the function after its role policy');
 });
 
 t.test('an image from the platform stack is referenced, not built', async (t) => {
