@@ -1,6 +1,7 @@
 // Runs before `npm start` and `npm test`: installs node modules when they are missing or older
 // than the lockfile (the setup step itself needs them), then runs the setup step if anything is
-// missing, then builds the web console when web/dist is missing or stale, and before tests makes
+// missing, then builds the web console (and, for tests, the compiled service) when missing or
+// stale, and before tests makes
 // tap's runner match the plugins package.json configures. Plain JavaScript on purpose: it must run
 // before tsx is installed.
 import { spawnSync } from 'node:child_process';
@@ -21,11 +22,12 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 run(process.execPath, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
-run(process.execPath, ['--import=tsx', 'scripts/build-web-console.ts']);
+const forTests = process.argv.includes('--for-tests');
+run(process.execPath, ['--import=tsx', 'scripts/build-if-stale.ts', ...(forTests ? ['--server'] : [])]);
 
 // tap rebuilds itself for a changed plugin list only after the run that notices it, and that first
 // run still loads the dropped TypeScript plugin: build it up front, once per install.
-if (process.argv.includes('--for-tests')) {
+if (forTests) {
   const stamp = new URL('../node_modules/.thumbforge-tap-plugins', import.meta.url);
   const plugins = JSON.stringify(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).tap?.plugin ?? []);
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== plugins) {
