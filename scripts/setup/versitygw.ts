@@ -18,7 +18,7 @@ export async function ensureVersitygw(): Promise<void> {
     return;
   }
   if ((await runCommand('go', ['version'])).code !== 0) {
-    throw new SetupError('versitygw (the local object store) must be built with Go 1.24+, and `go` is not on PATH.');
+    throw new SetupError('versitygw (the local object store) must be built with Go 1.25+, and `go` is not on PATH.');
   }
   step(`building versitygw ${VERSITYGW_VERSION} with go install (first time only; about 2 minutes)`);
   await mkdir(toolsBinDir(), { recursive: true });
