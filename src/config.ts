@@ -1,5 +1,6 @@
 // The service's configuration: environment variables validated with zod at start. A bad value
-// stops the process with a message naming the variable; nothing reads process.env elsewhere.
+// stops the process with a message naming the variable. The service reads its settings only here
+// (the setup step's tool paths and the Lambda handler's own environment are outside it).
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -22,6 +23,7 @@ const envSchema = z
     PULUMI_BACKEND_URL: z.string().regex(/^(s3|file|https?|gs|azblob):\/\//, 'must be a Pulumi backend URL (s3://, file://, https://…)').optional(),
     PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
     PULUMI_SECRETS_PROVIDER: z.string().regex(/^(passphrase|awskms:\/\/.+)$/, 'must be "passphrase" or an awskms:// key').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -50,6 +52,7 @@ export type Config = {
   pulumiPassphrase?: string;
   pulumiSecretsProvider: string;
   imageUri?: string;
+  logLevel: string;
 };
 
 export class ConfigError extends Error {}
@@ -77,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pulumiPassphrase: e.PULUMI_CONFIG_PASSPHRASE,
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER ?? 'passphrase',
     imageUri: e.THUMBFORGE_IMAGE_URI,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -53,7 +53,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let provide!: (deps: ServiceDependencies) => void;
   let fail!: (error: unknown) => void;
   const services = new Promise<ServiceDependencies>((resolve, reject) => ((provide = resolve), (fail = reject)));
-  const app = await buildApp({ config, adminToken: admin.value, services, objectEventSecret, logLevel: options.logLevel, sseHeartbeatMs: options.sseHeartbeatMs });
+  const app = await buildApp({ config, adminToken: admin.value, services, objectEventSecret, logLevel: options.logLevel ?? config.logLevel, sseHeartbeatMs: options.sseHeartbeatMs });
 
   // Stopped in reverse order of start.
   const stops: Array<() => Promise<void>> = [() => app.close()];

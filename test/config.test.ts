@@ -76,3 +76,9 @@ t.test('malformed aws settings are named with what was expected', async (t) => {
   const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:' + 'a'.repeat(64);
   t.equal(loadConfig({ ...AWS_ENV, THUMBFORGE_IMAGE_URI: uri }).imageUri, uri, 'a digest-pinned URI is accepted');
 });
+
+t.test('LOG_LEVEL is one of pino levels', async (t) => {
+  t.equal(loadConfig({}).logLevel, 'info');
+  t.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  t.match(configError({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+});

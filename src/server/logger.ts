@@ -8,7 +8,7 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');
 }
 
-export function loggerOptions(level = process.env.LOG_LEVEL ?? 'info'): FastifyServerOptions['logger'] {
+export function loggerOptions(level = 'info'): FastifyServerOptions['logger'] {
   return {
     level,
     redact: {
