@@ -1,9 +1,11 @@
-// Test fixture: `src/main.ts` in a child process, as `npm start` runs it, with its output
-// collected. The test that starts it stops it; a leftover process is killed at teardown.
+// Test fixture: `src/main.ts` in a child process, as `npm start` runs it, on loopback, with its
+// output collected. The test that starts it stops it; at teardown whatever is left of it (its
+// process group, and the engine's providers, which run in groups of their own) is killed.
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
 import { freePort } from '../../src/local/free-port.js';
 import { projectRoot } from '../../src/local/tools.js';
+import { killProcessesMentioning } from './processes.js';
 
 export type MainProcess = {
   pid: number;
@@ -21,14 +23,17 @@ export async function startMain(t: Test, env: Record<string, string>, options: {
     cwd: projectRoot,
     env: {
       ...(options.inheritEnv === false ? { PATH: process.env.PATH } : process.env),
+      HOST: '127.0.0.1',
       PORT: String(port),
       THUMBFORGE_S3_PORT: String(await freePort()),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    if (env.THUMBFORGE_DATA_DIR) killProcessesMentioning(env.THUMBFORGE_DATA_DIR);
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
