@@ -1,5 +1,6 @@
 // `npm run platform -- [preview|up]`: runs the platform stack (the thumbnailer image in ECR) on the
 // aws target with the service's own environment. Needs AWS credentials and a Docker daemon.
+// It never touches a tenant stack.
 import { ConfigError, loadConfig } from '../src/config.js';
 import { awsTargetOf } from '../src/service.js';
 import { previewPlatform, upPlatform } from '../src/stacks/index.js';

@@ -1,5 +1,6 @@
 // The setup step: makes every outside tool the service and the tests need present, idempotently,
 // printing each step. `--if-needed` only checks, and does the work when something is missing.
+// It never writes into the checkout beyond the provider launcher, nor guesses past a clear error.
 import { ensurePulumiCli, ensureProviderLauncher, launcherReady, pulumiCliReady } from './setup/pulumi-cli.js';
 import { ensureVersitygw, versitygwReady } from './setup/versitygw.js';
 import { CHROMIUM, debianToolReady, ensureDebianTool, FFMPEG } from './setup/debian-packages.js';

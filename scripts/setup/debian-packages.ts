@@ -1,5 +1,6 @@
 // Installs the Debian packages the project runs (ffmpeg; chromium for the browser tests) when
 // their commands are missing: with apt-get when root, otherwise it says what to install.
+// It never installs anything that is already on PATH.
 import { runCommand, SetupError, step } from './run-command.js';
 
 export type DebianTool = { commands: string[]; packageName: string; purpose: string };

@@ -1,5 +1,6 @@
 // Builds the pinned versitygw (the local object store) into the tools cache with `go install`.
 // A stamp file records the tag, so a changed pin rebuilds and an unchanged one costs nothing.
+// It never uses an unpinned version.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -9,8 +9,6 @@ export const tenantIdSchema = z
   .string()
   .regex(TENANT_ID_PATTERN, 'a tenant id is 3-32 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-"');
 
-export type TenantId = z.infer<typeof tenantIdSchema>;
-
 export function isTenantId(value: string): boolean {
   return TENANT_ID_PATTERN.test(value);
 }

@@ -1,5 +1,6 @@
 // A tenant's thumbnail settings and their defaults, defined once: the API validates them,
 // the stacks pass them to the function, the thumbnailer reads them back from its environment.
+// Never default a setting anywhere else: a second default would drift from this one.
 import { z } from 'zod';
 import type { ThumbnailFormat } from './video-layout.js';
 

@@ -53,10 +53,6 @@ export function thumbnailErrorKey(videoId: string): string {
   return `${THUMBNAIL_PREFIX}${videoId}/error.json`;
 }
 
-export function isVideoKey(key: string): boolean {
-  return key.startsWith(VIDEO_PREFIX) && VIDEO_SUFFIXES.some((suffix) => key.endsWith(suffix));
-}
-
 /** `videos/<videoId>/<name>` → videoId, or undefined for any other key. */
 export function videoIdOfKey(key: string): string | undefined {
   if (!key.startsWith(VIDEO_PREFIX)) return undefined;

@@ -1,4 +1,5 @@
 // Finds a free TCP port on loopback, for components whose port must be known before they start.
+// It only probes 127.0.0.1, never a public interface.
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {

@@ -1,5 +1,6 @@
 // The OpenAPI document, generated from the routes' zod schemas, at /openapi.json, and its UI
-// at /docs. Routes registered after this plugin appear in it automatically.
+// at /docs. Routes registered after this plugin appear in it automatically; it never documents a
+// hidden route (the object-event webhook, the console's static files).
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';

@@ -1,4 +1,5 @@
 // The shapes /videos and /thumbnails answer with: a thumbnail link is the same everywhere.
+// Schemas only: never any logic, so the OpenAPI document and the answers cannot disagree.
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 
