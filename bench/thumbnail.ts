@@ -5,7 +5,7 @@
 // Run: npm run bench:thumbnail   (writes bench/results/thumbnail.md)
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +20,7 @@ import { renderThumbnails } from '../src/lambda-image/thumbnail-core.js';
 import { freePort } from '../src/local/free-port.js';
 import { startObjectStore } from '../src/local/object-store.js';
 import { projectRoot } from '../src/local/tools.js';
+import { countingProxy } from '../test/helpers/counting-proxy.js';
 import { makeVideo } from '../test/helpers/videos.js';
 
 const DURATIONS = [10, 120, 600];
@@ -29,24 +30,6 @@ const RESULT = join(projectRoot, 'bench/results/thumbnail.md');
 const settings = DEFAULT_THUMBNAIL_SETTINGS;
 
 const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-
-/** Forwards every request to the store unchanged (the Host header too, so signatures hold) and counts the bytes it answers with. */
-async function countingProxy(target: string) {
-  const upstream = new URL(target);
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      answer.pipe(res);
-      res.on('close', () => answer.destroy());
-    });
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
-  const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, take: () => [bytes, (bytes = 0)][0]!, close: () => new Promise((resolve) => server.close(resolve)) };
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 1)} MB`;

@@ -1,12 +1,18 @@
 // The thumbnail core against real ffmpeg on videos made by lavfi: sizes, formats, rotation,
-// short clips, and a typed error with a readable reason for what cannot be decoded or read.
+// short clips, a typed error with a readable reason for what cannot be decoded or read, and
+// ranged reads over a presigned URL that never fetch the whole video.
 import t from 'tap';
+import { readFile, stat } from 'node:fs/promises';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createS3Client } from '../../src/domain/s3-connection.js';
 import { renderThumbnails } from '../../src/lambda-image/thumbnail-core.js';
 import { frameTime } from '../../src/lambda-image/frame-position.js';
 import { thumbnailSize } from '../../src/lambda-image/thumbnail-size.js';
 import { SourceUnreadable, ThumbnailTimedOut, VideoUndecodable } from '../../src/lambda-image/thumbnail-errors.js';
 import { freePort } from '../../src/local/free-port.js';
-import { tempDir } from '../helpers/local-store.js';
+import { countingProxy } from '../helpers/counting-proxy.js';
+import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, pixelVariance } from '../helpers/videos.js';
 
 const NOT_BLANK = 100;
@@ -98,4 +104,38 @@ t.test('renderThumbnails on real videos', async (t) => {
     const error = await renderThumbnails(path, { widths: [160], format: 'jpeg', at: '10%' }, { timeoutMs: 1 }).catch((e: unknown) => e);
     t.type(error, ThumbnailTimedOut);
   });
+});
+
+t.test('over a presigned URL the frame is reached by seeking (-ss before -i, ranged reads), never by downloading the video', async (t) => {
+  const store = await startTestStore(t);
+  // Paced like a network link: unpaced, loopback socket buffers would count megabytes of each
+  // open-ended range that ffmpeg hangs up on unread (see bench/results/thumbnail.md).
+  const proxy = await countingProxy(store.connection.endpoint, { bytesPerSecond: 4 * 1024 * 1024 });
+  t.teardown(() => proxy.close());
+  const s3 = testS3Client(store);
+  const viaProxy = createS3Client({ ...store.connection, endpoint: proxy.url });
+  t.teardown(() => {
+    s3.destroy();
+    viaProxy.destroy();
+  });
+  // 60 s that stay a few MB: low resolution, a keyframe every second, ffmpeg's default moov at the end.
+  const path = await makeVideo(await tempDir(t), { name: 'minute.mp4', seconds: 60, width: 320, height: 180, rate: 25, gop: 25 });
+  const { size } = await stat(path);
+  const [Bucket, Key] = ['core-ranged-reads', 'videos/minute.mp4'];
+  await s3.send(new CreateBucketCommand({ Bucket }));
+  await s3.send(new PutObjectCommand({ Bucket, Key, Body: await readFile(path) }));
+  const url = await getSignedUrl(viaProxy, new GetObjectCommand({ Bucket, Key }), { expiresIn: 600 });
+
+  proxy.take();
+  const [image] = await renderThumbnails(url, { widths: [160], format: 'jpeg', at: '50%' });
+  const read = proxy.take();
+  t.equal(image!.atSeconds, 30);
+  t.ok((await pixelVariance(image!.bytes)) > NOT_BLANK, 'a real frame from the middle');
+  t.ok(read > 0, 'the reads went through the proxy');
+  t.ok(read < 0.4 * size, `read ${read} of ${size} bytes (${Math.round((100 * read) / size)}%)`);
+
+  // The count is not low by construction: a whole GetObject through the same proxy counts every byte.
+  const whole = await viaProxy.send(new GetObjectCommand({ Bucket, Key }));
+  await whole.Body!.transformToByteArray();
+  t.equal(proxy.take(), size, 'a download counts the whole object');
 });
