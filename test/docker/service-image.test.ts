@@ -1,93 +1,58 @@
-// The service Dockerfile's paths hold without a Docker engine: after `npm run build`, every path
-// it copies and the file its entrypoint runs exist, and its pins match the project's pins.
+// The service Dockerfile holds without a Docker engine: its pins match the project's, and in the built
+// tree (`npm run build`, which `npm test` runs first) every path it copies and its entrypoint exist.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
-import dockerignore from '@balena/dockerignore';
+import { Env } from 'dockerfile-ast';
 import { freePort } from '../../src/local/free-port.js';
 import { projectRoot, PULUMI_CLI_VERSION } from '../../src/local/tools.js';
+import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts, type Stage } from '../helpers/dockerfile.js';
 
 const run = promisify(execFile);
-const dockerfile = DockerfileParser.parse(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
-// The package is CommonJS typed as an ES default export; `.default` is the factory either way.
-const contextIgnore = dockerignore.default().add(readFileSync(join(projectRoot, '.dockerignore'), 'utf8'));
+const { dockerfile, text, stages, stage, argDefault } = readDockerfile('Dockerfile');
+const ignored = contextIgnore('.dockerignore');
 const WORKDIR = '/app';
-
-type Stage = { name: string; parent: string; instructions: Instruction[] };
-
-/** The Dockerfile's stages in order, each with the instructions after its FROM. */
-function stages(): Stage[] {
-  const found: Stage[] = [];
-  for (const instruction of dockerfile.getInstructions()) {
-    if (instruction.getKeyword() === 'FROM') {
-      const [parent, , name] = instruction.getArguments().map((argument) => argument.getValue());
-      found.push({ name: name ?? '', parent: parent ?? '', instructions: [] });
-    } else {
-      found.at(-1)?.instructions.push(instruction);
-    }
-  }
-  return found;
-}
-
-function stage(name: string): Stage {
-  const found = stages().find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`no stage ${name}`);
-  return found;
-}
+const BUILD_OUTPUTS = ['dist/main.js', 'web/dist/index.html'];
 
 /** The stage and its ancestors, nearest last, so later ENV and USER lines win. */
 function lineage(name: string): Stage[] {
   const chain: Stage[] = [];
-  for (let current = stages().find((s) => s.name === name); current; current = stages().find((s) => s.name === current!.parent)) {
+  for (let current = stages.find((s) => s.name === name); current; current = stages.find((s) => s.name === current!.parent)) {
     chain.unshift(current);
   }
   return chain;
 }
 
-function argDefault(name: string): string | undefined {
-  const args = [...dockerfile.getInitialARGs(), ...dockerfile.getARGs()];
-  return args.map((arg) => arg.getProperty()).find((property) => property?.getName() === name)?.getValue() ?? undefined;
-}
-
-const argumentsOf = (instruction: Instruction) => instruction.getArguments().map((argument) => argument.getValue());
-const keyword = (name: string) => (instruction: Instruction) => instruction.getKeyword() === name;
-
 function envOf(stageName: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const { instructions } of lineage(stageName)) {
-    for (const instruction of instructions.filter(keyword('ENV'))) {
-      for (const property of (instruction as unknown as { getProperties(): Array<{ getName(): string; getValue(): string | null }> }).getProperties()) {
-        env[property.getName()] = property.getValue() ?? '';
-      }
+    for (const instruction of instructions.filter((i): i is Env => i instanceof Env)) {
+      for (const property of instruction.getProperties()) env[property.getName()] = property.getValue() ?? '';
     }
   }
   return env;
 }
 
-const finalStage = () => stages().at(-1)!;
+const finalStage = stages.at(-1)!;
 
 t.test('the image is multi-stage on a pinned Node 22 slim base, never `latest`', async (t) => {
   const baseImages = dockerfile
     .getFROMs()
     .map((from) => from.getImage() ?? '')
-    .filter((image) => !stages().some((s) => s.name === image))
+    .filter((image) => !stages.some((s) => s.name === image))
     .map((image) => image.replace(/^\$\{(\w+)\}$/, (_, name: string) => argDefault(name) ?? image));
   t.same(baseImages, ['node:22-bookworm-slim']);
   for (const image of baseImages) t.notMatch(image, /:latest$|^[^:@]+$/, `${image} names a tag`);
-  t.notMatch(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'), /:latest\b/, 'no latest tag anywhere');
-  t.ok(stages().length >= 3, 'build, dependency and runtime stages');
+  t.notMatch(text, /:latest\b/, 'no latest tag anywhere');
+  t.ok(stages.length >= 3, 'build, dependency and runtime stages');
 });
 
 t.test('the pulumi CLI is the pinned version, verified against the release checksums', async (t) => {
   t.equal(argDefault('PULUMI_VERSION'), PULUMI_CLI_VERSION);
-  const download = stage('pulumi')
-    .instructions.filter(keyword('RUN'))
-    .map((instruction) => instruction.getArgumentsContent() ?? '')
-    .find((script) => script.includes('get.pulumi.com/releases/sdk/'));
+  const download = runScripts(stage('pulumi')).find((script) => script.includes('get.pulumi.com/releases/sdk/'));
   t.ok(download, 'the archive comes from the official release location');
   t.match(download, /https:\/\/get\.pulumi\.com\/releases\/sdk\/\$\{archive\}/);
   t.match(download, /pulumi-\$\{PULUMI_VERSION\}-checksums\.txt/);
@@ -96,10 +61,7 @@ t.test('the pulumi CLI is the pinned version, verified against the release check
 });
 
 t.test('apt installs stay small and leave no package lists behind', async (t) => {
-  const installs = stages()
-    .flatMap((s) => s.instructions.filter(keyword('RUN')))
-    .map((instruction) => instruction.getArgumentsContent() ?? '')
-    .filter((script) => script.includes('apt-get install'));
+  const installs = stages.flatMap(runScripts).filter((script) => script.includes('apt-get install'));
   t.ok(installs.length > 0);
   for (const script of installs) {
     t.match(script, /--no-install-recommends/);
@@ -108,10 +70,10 @@ t.test('apt installs stay small and leave no package lists behind', async (t) =>
 });
 
 t.test('the runtime stage: tini as PID 1, non-root, healthcheck, aws defaults', async (t) => {
-  const runtime = finalStage();
+  const runtime = finalStage;
   const entrypoint = runtime.instructions.find(keyword('ENTRYPOINT'))!;
   t.same(JSON.parse(entrypoint.getArgumentsContent() ?? ''), ['/usr/bin/tini', '--', 'node', 'dist/main.js']);
-  t.match(runtime.instructions.filter(keyword('RUN')).map((i) => i.getArgumentsContent()).join('\n'), /apt-get install[^\n]*\btini\b/);
+  t.match(runScripts(runtime).join('\n'), /apt-get install[^\n]*\btini\b/);
 
   const user = runtime.instructions.filter(keyword('USER')).at(-1);
   t.ok(user, 'a USER is set');
@@ -125,7 +87,7 @@ t.test('the runtime stage: tini as PID 1, non-root, healthcheck, aws defaults', 
 });
 
 t.test('the HEALTHCHECK command answers 0 for a healthy /healthz and 1 otherwise', async (t) => {
-  const healthcheck = finalStage().instructions.find(keyword('HEALTHCHECK'))!;
+  const healthcheck = finalStage.instructions.find(keyword('HEALTHCHECK'))!;
   const command = JSON.parse((healthcheck.getArgumentsContent() ?? '').replace(/^.*?CMD\s+/s, '')) as string[];
   t.equal(command[0], 'node');
   let healthy = true;
@@ -151,13 +113,13 @@ t.test('the HEALTHCHECK command answers 0 for a healthy /healthz and 1 otherwise
 
 t.test('.dockerignore keeps local state and outputs out of the build context', async (t) => {
   for (const path of ['.data', '.data/tenants.db', '.git', 'node_modules', 'dist/main.js', 'web/dist/index.html', '.thumbforge/bin/x', 'test-output', 'bench/results/a.md', '.env', 'test/docker/service-image.test.ts']) {
-    t.ok(contextIgnore.ignores(path), `${path} is left out`);
+    t.ok(ignored.ignores(path), `${path} is left out`);
   }
 });
 
-t.test('after `npm run build` every copied path and the entrypoint exist', async (t) => {
-  await run('npm', ['run', 'build'], { cwd: projectRoot, timeout: 300_000 });
-  const stageNames = new Set(stages().map((s) => s.name));
+t.test('in the built tree every copied path and the entrypoint exist', async (t) => {
+  if (!buildOutputsPresent(t, BUILD_OUTPUTS)) return;
+  const stageNames = new Set(stages.map((s) => s.name));
 
   for (const copy of dockerfile.getCOPYs()) {
     const from = copy.getFromFlag()?.getValue();
@@ -165,31 +127,28 @@ t.test('after `npm run build` every copied path and the entrypoint exist', async
     for (const source of sources) {
       if (!from) {
         t.ok(existsSync(join(projectRoot, source)), `context path ${source} exists`);
-        t.notOk(contextIgnore.ignores(source), `context path ${source} is not excluded by .dockerignore`);
+        t.notOk(ignored.ignores(source), `context path ${source} is not excluded by .dockerignore`);
       } else if (source.startsWith(`${WORKDIR}/`)) {
         // The stages build in WORKDIR from the same sources, so the checkout after the build has the same files.
         const relative = source.slice(WORKDIR.length + 1);
         t.ok(stageNames.has(from), `stage ${from} exists`);
         t.ok(existsSync(join(projectRoot, relative)), `${source} from stage ${from} exists (${relative})`);
       } else {
-        const made = stage(from)
-          .instructions.filter(keyword('RUN'))
-          .some((instruction) => (instruction.getArgumentsContent() ?? '').includes(source));
+        const made = runScripts(stage(from)).some((script) => script.includes(source));
         t.ok(made, `${source} is made by a RUN in stage ${from}`);
       }
     }
   }
 
-  const script = JSON.parse(finalStage().instructions.find(keyword('ENTRYPOINT'))!.getArgumentsContent() ?? '').at(-1) as string;
+  const script = JSON.parse(finalStage.instructions.find(keyword('ENTRYPOINT'))!.getArgumentsContent() ?? '').at(-1) as string;
   t.ok(existsSync(join(projectRoot, script)), `the entrypoint ${script} exists`);
-  const copiedDirs = finalStage()
-    .instructions.filter(keyword('COPY'))
-    .map((instruction) => argumentsOf(instruction).at(-1)?.replace(/^\.\//, ''));
+  const copiedDirs = copiesOf(finalStage).map((copy) => argumentsOf(copy).at(-1)?.replace(/^\.\//, ''));
   t.ok(copiedDirs.includes(script.split('/')[0]), `${script} is inside a folder the runtime stage copies`);
 });
 
 t.test('the built entrypoint loads and stops with a clear message when aws settings are missing', async (t) => {
-  // Runs after the build above (tap runs a file's tests in order); a missing import in dist fails here.
+  // A missing import in the compiled tree fails here.
+  if (!buildOutputsPresent(t, BUILD_OUTPUTS)) return;
   const result = await run(process.execPath, ['dist/main.js'], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, THUMBFORGE_TARGET: 'aws' },
