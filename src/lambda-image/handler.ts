@@ -13,7 +13,8 @@ import { isFinalThumbnailError } from './thumbnail-errors.js';
 
 /** A thumbnail never changes for a videoId, so caches may keep it for good. */
 export const THUMBNAIL_CACHE_CONTROL = 'private, max-age=31536000, immutable';
-const DEFAULT_URL_TTL_SECONDS = 15 * 60;
+/** The presigned GET only has to outlive one invocation, and Lambda ends every invocation within 15 minutes. */
+const SOURCE_URL_TTL_SECONDS = 15 * 60;
 /** Kept back from the invocation's remaining time to write the results (or error.json). */
 const WRITE_RESERVE_MS = 5_000;
 
@@ -33,7 +34,6 @@ export type ThumbnailHandlerResult = { records: RecordResult[] };
 export type ThumbnailHandlerOptions = {
   s3: S3Client;
   settings: ThumbnailSettings;
-  urlTtlSeconds?: number;
   logger?: ThumbnailLogger;
 };
 
@@ -61,7 +61,7 @@ export function createThumbnailHandler(options: ThumbnailHandlerOptions): Thumbn
     if (!record.eventName.includes('ObjectCreated')) return { key, outcome: 'skipped', reason: `event ${record.eventName}` };
     if (!videoId) return { key, outcome: 'skipped', reason: `not under ${VIDEO_PREFIX}<videoId>/` };
 
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: options.urlTtlSeconds ?? DEFAULT_URL_TTL_SECONDS });
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
     try {
       const images = await renderThumbnails(url, settings, { timeoutMs });
       // Writing the same keys again is what makes a redelivered event harmless.

@@ -1,5 +1,5 @@
-// Object keys as they travel in S3 event notifications: form-URL-encoded, a space as '+'.
-// Both directions live here, so the local runner encodes exactly what the handler decodes.
+// Object keys as S3 event notifications carry them (form-URL-encoded, a space as '+'), both ways, so
+// the local runner encodes exactly what the handler decodes. It never encodes '/', which S3 leaves as is.
 
 export function decodeS3EventKey(encoded: string): string {
   return decodeURIComponent(encoded.replace(/\+/g, ' '));

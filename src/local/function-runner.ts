@@ -66,6 +66,9 @@ export function createFunctionRunner(options: FunctionRunnerOptions): FunctionRu
     return { triggers, functionNamed: (name: string) => functions.find((fn) => fn.name === name) };
   }
 
+  // A registration's memoryMb is not applied here: Node has no portable way to cap a child ffmpeg's
+  // memory (no cgroups outside Linux, and an address-space limit breaks its allocator). It is
+  // registered because the aws program's function has it.
   async function invoke(fn: FunctionRegistration, record: S3EventRecord): Promise<void> {
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     const started = Date.now();

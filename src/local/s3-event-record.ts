@@ -1,5 +1,5 @@
 // Turns an object the local store reports (or the sweep finds) into the S3 event record AWS would
-// deliver to the function: same shape, eventName without the "s3:" prefix, key URL-encoded as AWS does.
+// deliver: same shape, eventName without "s3:", key URL-encoded. It never reads the store or the object.
 import type { S3EventRecord } from 'aws-lambda';
 import { encodeS3EventKey } from '../lambda-image/s3-event-key.js';
 

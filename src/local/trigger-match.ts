@@ -1,5 +1,5 @@
-// Whether a bucket trigger fires for an object event, with S3's notification semantics: the event
-// name matches one of the trigger's (a trailing "*" is a wildcard) and the key one prefix/suffix pair.
+// Whether a bucket trigger fires for an object event, with S3's notification semantics (event names
+// with a trailing "*" wildcard, prefix/suffix pairs). Pure: it never reads registrations or the store.
 import type { TriggerRegistration } from '../domain/local-registrations.js';
 
 const withPrefix = (eventName: string) => (eventName.startsWith('s3:') ? eventName : `s3:${eventName}`);

@@ -10,6 +10,7 @@ import { registerFunction, registerTrigger } from '../../src/domain/local-regist
 import { newVideoId, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, VIDEO_SUFFIXES, videoKey } from '../../src/domain/video-layout.js';
 import { LOCAL_REGION } from '../../src/local/object-store.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
+import { eventually } from '../helpers/stacks.js';
 import { imageInfo, makeVideo } from '../helpers/videos.js';
 
 type LogEntry = { level: 'info' | 'warn' | 'error'; details: Record<string, unknown>; message?: string; at: number };
@@ -40,14 +41,6 @@ async function runnerWebhook(t: Test) {
     attach: (attached: FunctionRunner) => (runner = attached),
     deliveries: () => deliveries,
   };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function register(dataDir: string, bucket: string, widths = [160]) {
@@ -95,7 +88,7 @@ t.test('the whole local path: put → store event → runner → handler → thu
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'uploads/elsewhere.mp4', Body: video }));
   await s3.send(new PutObjectCommand({ Bucket: 'no-trigger', Key: videoKey(newVideoId(), 'clip.mp4'), Body: video }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: video }));
-  await until(() => hook.deliveries() >= before + 4, 'the store events');
+  await eventually(() => hook.deliveries() >= before + 4, 'the store events', 20_000);
   await runner.idle();
 
   t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'w160 written');
@@ -123,7 +116,7 @@ t.test('a burst is queued, never dropped, and runs within the concurrency bound'
   const ids = Array.from({ length: 6 }, () => newVideoId());
   const before = hook.deliveries();
   await Promise.all(ids.map((id) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }))));
-  await until(() => hook.deliveries() >= before + ids.length, 'the store events');
+  await eventually(() => hook.deliveries() >= before + ids.length, 'the store events', 20_000);
   await runner.idle();
 
   for (const id of ids) t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), `thumbnail for ${id}`);
