@@ -1,13 +1,12 @@
 // Test fixture: the whole service (engine, object store, function runner, HTTP app) on the local
-// target, in a temp data dir, on free loopback ports, with a small client for its API. The test
-// that starts it stops it, and the data dir goes with it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// target, in a temp data dir, on free loopback ports (both kept when a test restarts the service),
+// with a small client for its API. The test that starts it stops it, and the data dir goes with it.
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/local/free-port.js';
 import { startService, type RunningService } from '../../src/service.js';
+import { tempDir } from './local-store.js';
 
 export type ApiCall = { method?: string; token?: string | null; json?: unknown; body?: RequestInit['body']; headers?: Record<string, string>; signal?: AbortSignal };
 
@@ -16,31 +15,43 @@ export type TestService = RunningService & {
   dataDir: string;
   /** fetch against the service; the admin token is sent unless `token` says otherwise (null: none). */
   api(path: string, call?: ApiCall): Promise<Response>;
+  /** The object store process this service started (to freeze it), found by its listen address. */
+  objectStorePid(): number;
 };
 
-async function twoFreePorts(): Promise<[number, number]> {
-  const first = await freePort();
-  for (;;) {
-    const second = await freePort();
-    if (second !== first) return [first, second];
-  }
+/** Where a test service keeps its state and listens: fixed across a restart when a test reuses it. */
+export type ServicePlace = { dataDir: string; port: number; s3Port: number };
+
+/** A temp data dir (removed when the test ends, after the services on it stopped) and two free loopback ports. */
+export async function servicePlace(t: Test): Promise<ServicePlace> {
+  const dataDir = await tempDir(t, 'thumbforge-service-');
+  const port = await freePort();
+  let s3Port: number;
+  do s3Port = await freePort();
+  while (s3Port === port);
+  return { dataDir, port, s3Port };
 }
 
-export async function startTestService(t: Test, env: Record<string, string> = {}): Promise<TestService> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'thumbforge-service-'));
-  const [port, s3Port] = await twoFreePorts();
-  const config = loadConfig({ PORT: String(port), THUMBFORGE_S3_PORT: String(s3Port), THUMBFORGE_DATA_DIR: dataDir, ...env });
-  let service: RunningService;
-  try {
-    service = await startService(config, { logLevel: process.env.LOG_LEVEL ?? 'warn', sseHeartbeatMs: 300 });
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw error;
+function pidListeningOn(address: string): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').includes(address)) return Number(entry);
+    } catch {
+      // the process ended while we looked, or is not ours to read
+    }
   }
-  t.teardown(async () => {
-    await service.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  throw new Error(`no process was started to listen on ${address}`);
+}
+
+/** Starts the service in `place` (a fresh one unless given); the test stops it, if it has not already. */
+export async function startTestService(t: Test, env: Record<string, string> = {}, place?: ServicePlace): Promise<TestService> {
+  const { dataDir, port, s3Port } = place ?? (await servicePlace(t));
+  // Tests listen on loopback only, whatever the environment running them says.
+  const config = loadConfig({ ...env, HOST: '127.0.0.1', PORT: String(port), THUMBFORGE_S3_PORT: String(s3Port), THUMBFORGE_DATA_DIR: dataDir });
+  const service = await startService(config, { logLevel: process.env.LOG_LEVEL ?? 'warn', sseHeartbeatMs: 300 });
+  // Teardowns run last-registered first: the service stops before its data dir is removed.
+  t.teardown(() => service.close());
   return {
     ...service,
     config,
@@ -56,5 +67,6 @@ export async function startTestService(t: Test, env: Record<string, string> = {}
       }
       return fetch(`${service.url}${path}`, { method: call.method ?? 'GET', headers, body, signal: call.signal });
     },
+    objectStorePid: () => pidListeningOn(`127.0.0.1:${s3Port}`),
   };
 }

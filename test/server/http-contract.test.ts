@@ -1,17 +1,20 @@
 // The HTTP contract of DESIGN.md, row by row and error by error, against the real local target:
-// the pulumi engine, versitygw and ffmpeg. One service and two tenants serve every subtest,
+// the pulumi engine, versitygw and ffmpeg. One service and its few tenants serve every subtest,
 // since each `up` costs seconds.
 import t, { type Test } from 'tap';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { request as httpRequest } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/domain/s3-connection.js';
 import { isVideoId, safeVideoName, videoKey } from '../../src/domain/video-layout.js';
+import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo } from '../helpers/videos.js';
-import { readEventStream } from './sse-client.js';
+import { readEventStream, type SseMessage } from './sse-client.js';
 
 const MiB = 1024 * 1024;
 const MAX_UPLOAD = 12 * MiB;
@@ -45,6 +48,36 @@ function mp4Lookalike(bytes: number): Buffer {
   buffer.write('ftypisom', 4, 'latin1');
   return buffer;
 }
+
+/**
+ * Watches, through fastify's handler tracing channel, for the server to finish handling a request
+ * for `url`. Subscribe before the request is made: fastify traces only while someone listens.
+ */
+function watchHandler(t: Test, url: string) {
+  const { asyncEnd } = tracingChannel('fastify.request.handler');
+  let ended = false;
+  let wake = () => {};
+  const onEnd = (message: unknown) => {
+    if ((message as { request: { url: string } }).request.url !== url) return;
+    ended = true;
+    wake();
+  };
+  asyncEnd.subscribe(onEnd);
+  t.teardown(() => asyncEnd.unsubscribe(onEnd));
+  return {
+    /** Whether the handler has returned, waiting at most `ms` for it. */
+    async endedWithin(ms: number): Promise<boolean> {
+      let timer: NodeJS.Timeout | undefined;
+      if (!ended) await new Promise<void>((resolve) => ((wake = resolve), (timer = setTimeout(resolve, ms))));
+      clearTimeout(timer);
+      return ended;
+    },
+  };
+}
+
+/** The engine event that starts creating the tenant's bucket (its provider call comes next). */
+const startsBucketCreate = (message: SseMessage) =>
+  message.event === 'engine' && /::bucket$/.test((message.data as Json).event?.resourcePreEvent?.metadata?.urn ?? '');
 
 t.test('the HTTP API on the local target', async (t) => {
   const service: TestService = await startTestService(t, { THUMBFORGE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
@@ -136,16 +169,6 @@ t.test('the HTTP API on the local target', async (t) => {
     t.equal(resumed.messages.filter((message) => message.event === 'engine').length, 2, 'Last-Event-ID resumes after that event');
   });
 
-  t.test('a client leaving an events stream does not disturb the service', async (t) => {
-    const leaving = new AbortController();
-    const response = await api('/tenants/globex/events', { signal: leaving.signal });
-    const reader = response.body!.getReader();
-    await reader.read();
-    leaving.abort();
-    await reader.closed.catch(() => undefined);
-    t.equal((await api('/healthz')).status, 200);
-  });
-
   const tenantA = await eventually(async () => {
     const tenant = await json(await api('/tenants/acme'));
     return tenant.status === 'ready' ? tenant : undefined;
@@ -187,6 +210,65 @@ t.test('the HTTP API on the local target', async (t) => {
     await expectProblem(t, await api('/tenants/nobody/retry', { method: 'POST' }), 404, 'unknown tenant');
   });
 
+  // A plain file where the store keeps the bucket's directory: the store refuses to create it.
+  const blocker = join(service.dataDir, 'buckets', bucketName('hooli'));
+  let failedOperation: Json = {};
+  t.test('a tenant whose bucket the store refuses turns failed, with the reason', async (t) => {
+    await writeFile(blocker, 'in the way');
+    t.equal((await api('/tenants', { method: 'POST', json: { id: 'hooli' } })).status, 202);
+    const failed = await eventually(async () => {
+      const tenant = await json(await api('/tenants/hooli'));
+      return tenant.status === 'failed' ? tenant : undefined;
+    }, 'hooli failed');
+    failedOperation = failed.lastOperation;
+    t.match(failedOperation, { kind: 'up', status: 'failed', error: new RegExp(bucketName('hooli')) });
+    t.notOk(failed.outputs, 'no outputs');
+  });
+
+  // The store is frozen while the retry runs: the operation waits on its bucket call, live and silent.
+  let retryOperation: Json = {};
+  const storePid = service.objectStorePid();
+  let frozen = false;
+  const thaw = () => {
+    if (frozen) process.kill(storePid, 'SIGCONT');
+    frozen = false;
+  };
+  t.teardown(thaw);
+
+  t.test('POST /tenants/:id/retry answers 202 for a failed tenant and re-runs up', async (t) => {
+    await rm(blocker);
+    process.kill(storePid, 'SIGSTOP');
+    frozen = true;
+    const retried = await api('/tenants/hooli/retry', { method: 'POST' });
+    t.equal(retried.status, 202);
+    const body = await json(retried);
+    t.match(body, { id: 'hooli', status: 'provisioning', operation: { kind: 'up', status: /^(queued|running)$/ } });
+    t.not(body.operation.id, failedOperation.id, 'a new operation');
+    retryOperation = body.operation;
+    await expectProblem(t, await api('/tenants/hooli/retry', { method: 'POST' }), 409, 'a second retry while it runs');
+  });
+
+  t.test('the stream ends cleanly when the client leaves: the server ends its subscription at once', async (t) => {
+    const url = '/tenants/hooli/events';
+    const handler = watchHandler(t, url);
+    const { messages } = await readEventStream(await api(url), startsBucketCreate, 120_000);
+    t.match(messages[0], { event: 'operation', data: { id: retryOperation.id } });
+    // readEventStream has left. Nothing more happens in the frozen operation, so only the client
+    // leaving can end the handler, which returns once its subscription has ended.
+    t.ok(await handler.endedWithin(5_000), 'the events handler returned after the client left');
+    t.match((await json(await api('/tenants/hooli'))).lastOperation, { id: retryOperation.id, status: 'running' }, 'while the operation still runs');
+    t.equal((await api('/healthz')).status, 200);
+  });
+
+  t.test('the retried tenant turns ready once the store answers again', async (t) => {
+    thaw();
+    const ready = await eventually(async () => {
+      const tenant = await json(await api('/tenants/hooli'));
+      return tenant.status === 'ready' ? tenant : undefined;
+    }, 'hooli ready');
+    t.match(ready, { outputs: { bucket: bucketName('hooli') }, lastOperation: { id: retryOperation.id, status: 'succeeded' } });
+  });
+
   let uploaded: Json = {};
   t.test('POST /videos streams a video into the bucket and answers 201 with a link per width', async (t) => {
     const video = await readFile(await makeVideo(dir, { name: 'clip.mp4', seconds: 2, width: 320, height: 180 }));
@@ -208,6 +290,19 @@ t.test('the HTTP API on the local target', async (t) => {
       t.ok(ttl > 3500_000 && ttl < 3700_000, 'links expire after the configured hour');
     }
     t.same(await videoKeys(bucketA), [uploaded.key], 'the object is in the bucket');
+  });
+
+  t.test('the admin uploads for a tenant named with ?tenant= (201); without it, 400 and nothing is written', async (t) => {
+    const keysBefore = await videoKeys(bucketA);
+    await expectProblem(t, await api('/videos', { method: 'POST', body: form(mp4Lookalike(4096), 'unnamed.mp4') }), 400, 'the admin without ?tenant=');
+    t.same(await openUploads(bucketA), [], 'no upload was started');
+    t.same(await videoKeys(bucketA), keysBefore, 'no object was written');
+    const named = await api('/videos?tenant=acme', { method: 'POST', body: form(mp4Lookalike(4096), 'named.mp4') });
+    t.equal(named.status, 201);
+    const body = await json(named);
+    t.match(body, { tenant: 'acme', size: 4096, status: 'pending' });
+    t.equal(body.key, videoKey(body.id, safeVideoName('named.mp4', '.mp4')));
+    t.same(await videoKeys(bucketA), [...keysBefore, body.key].sort(), "the object is in that tenant's bucket");
   });
 
   t.test('the thumbnails appear: GET /videos/:id turns ready and every link is an image of its width', async (t) => {
@@ -318,6 +413,11 @@ t.test('the HTTP API on the local target', async (t) => {
     for (const path of ['/tenants', '/tenants/{id}', '/tenants/{id}/events', '/tenants/{id}/retry', '/tenants/{id}/preview', '/videos', '/videos/{id}', '/thumbnails']) {
       t.ok(document.paths[path], `${path} is documented`);
     }
+    const settingsOf = (schema: Json) => schema.content['application/json'].schema.properties;
+    const accepted = settingsOf(document.paths['/tenants'].post.requestBody).thumbnail;
+    const answered = settingsOf(document.paths['/tenants/{id}'].get.responses['200']).settings;
+    t.same(answered.properties, accepted.properties, 'tenant settings are documented alike where sent and where answered');
+    t.same(answered.required, ['widths', 'format', 'at'], 'and always answered whole');
     t.equal((await api('/docs', { token: null })).status, 200, 'the API UI is served');
     const console = await api('/', { token: null });
     t.equal(console.status, 200, 'GET / serves the web console');

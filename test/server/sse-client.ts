@@ -1,8 +1,12 @@
 // Reads a text/event-stream response in tests: parsed messages (event, id, data) and the raw
-// text, until a named event arrives or the stream ends.
+// text, until a named event (or one `until` accepts) arrives or the stream ends; then it leaves.
 export type SseMessage = { event: string; id?: string; data: unknown };
 
-export async function readEventStream(response: Response, until = 'done', timeoutMs = 180_000): Promise<{ messages: SseMessage[]; raw: string }> {
+export async function readEventStream(
+  response: Response,
+  until: string | ((message: SseMessage) => boolean) = 'done',
+  timeoutMs = 180_000,
+): Promise<{ messages: SseMessage[]; raw: string }> {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const messages: SseMessage[] = [];
   let raw = '';
@@ -23,7 +27,7 @@ export async function readEventStream(response: Response, until = 'done', timeou
         const field = (name: string) => fields.filter((line) => line.startsWith(`${name}:`)).map((line) => line.slice(name.length + 1).trimStart());
         const message: SseMessage = { event: field('event')[0] ?? 'message', id: field('id')[0], data: JSON.parse(field('data').join('\n')) };
         messages.push(message);
-        if (message.event === until) return { messages, raw };
+        if (typeof until === 'string' ? message.event === until : until(message)) return { messages, raw };
       }
     }
   } finally {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
+import type { Tenant, TenantService } from '../../../stacks/tenant-service-types.js';
 import { hashApiKey, newApiKey } from '../../auth/api-keys.js';
 import { assertCanSee } from '../../plugins/auth.js';
 import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
@@ -13,12 +14,15 @@ import tenantEvents from './events.js';
 const security = [{ bearer: [] }];
 const admin = { access: 'admin' } as const;
 
+/** The record of the tenant's most recent operation, if it has had one. */
+const lastOperationOf = (tenants: TenantService, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
+
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   const lastOperation = async (tenantId: string) => {
     const { tenants } = await app.services;
     const tenant = tenants.get(tenantId);
     if (!tenant) throw new TenantNotFound(tenantId);
-    return { tenant, operation: tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined };
+    return { tenant, operation: lastOperationOf(tenants, tenant) };
   };
 
   app.post(
@@ -48,9 +52,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     { config: admin, schema: { tags: ['tenants'], summary: 'List tenants', security, response: { 200: z.object({ tenants: z.array(tenantView) }) } } },
     async () => {
       const { tenants } = await app.services;
-      return {
-        tenants: tenants.list().map((tenant) => viewTenant(tenant, tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined)),
-      };
+      return { tenants: tenants.list().map((tenant) => viewTenant(tenant, lastOperationOf(tenants, tenant))) };
     },
   );
 

@@ -2,18 +2,12 @@
 // service records. A view never exposes the API key hash.
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
-import { frameAtSchema, MAX_WIDTH, MIN_WIDTH } from '../../../domain/thumbnail-settings.js';
+import { thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
 import type { Operation, Tenant } from '../../../stacks/tenant-service-types.js';
 
 export const tenantParams = z.object({ id: tenantIdSchema });
 
 const tenantStatus = z.enum(['provisioning', 'ready', 'failed', 'interrupted', 'deleting', 'updating']);
-
-export const settingsView = z.object({
-  widths: z.array(z.number().int().min(MIN_WIDTH).max(MAX_WIDTH)),
-  format: z.enum(['jpeg', 'webp']),
-  at: frameAtSchema,
-});
 
 export const operationView = z.object({
   id: z.string(),
@@ -38,7 +32,7 @@ export const tenantView = z.object({
   status: tenantStatus,
   createdAt: z.string(),
   updatedAt: z.string(),
-  settings: settingsView,
+  settings: thumbnailSettingsSchema,
   outputs: outputsView.optional(),
   lastOperation: operationView.optional(),
 });
