@@ -45,8 +45,27 @@ async function mapped<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Sends upload parts with an UNSIGNED-PAYLOAD SigV4 signature instead of the SDK's default, a
+ * SHA-256 of every part: that hash cost the server a full pass over each byte and made the store
+ * hash every byte again to check it (the profile's largest CPU cost of an upload). The request
+ * itself stays signed; the bytes are guarded by TLS on AWS and never leave loopback locally, as
+ * for a presigned PUT.
+ */
+function unsignedPartPayloads(s3: S3Client): void {
+  s3.middlewareStack.add(
+    (next, context) => (args) => {
+      const { headers } = args.request as { headers?: Record<string, string> };
+      if (context.commandName === 'UploadPartCommand' && headers) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      return next(args);
+    },
+    { step: 'build', name: 'unsignedPartPayloads' },
+  );
+}
+
 export function createObjectStorage(connection: S3Connection): ObjectStorage {
   const s3: S3Client = createS3Client(connection);
+  unsignedPartPayloads(s3);
   return {
     async upload({ bucket, key, body, contentType, partSize }) {
       const upload = new Upload({
