@@ -5,6 +5,9 @@
 // groups of their own). Linux /proc only; it never touches a process outside this one's tree.
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** Tags every CLI run with its stack (engine-workspace.ts sets it), whatever the command's arguments. */
+export const ENGINE_STACK_ENV = 'THUMBFORGE_ENGINE_STACK';
+
 type ProcessInfo = { pid: number; ppid: number; args: string[] };
 
 function processTable(): ProcessInfo[] {
@@ -37,17 +40,22 @@ function descendantsOf(root: number, table: ProcessInfo[]): number[] {
   return found;
 }
 
+function stackTagOf(pid: number): string | undefined {
+  try {
+    const tag = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((line) => line.startsWith(`${ENGINE_STACK_ENV}=`));
+    return tag?.slice(ENGINE_STACK_ENV.length + 1);
+  } catch {
+    return undefined; // the process ended while we looked
+  }
+}
+
 /** The pulumi CLI runs (started by this process) for `stackName`, each with its own descendants. */
 export function engineRunsFor(stackName: string): Array<{ cli: number; descendants: number[] }> {
   const table = processTable();
   const mine = new Set(descendantsOf(process.pid, table));
   return table
     .filter((entry) => mine.has(entry.pid) && entry.args.some((arg) => /(^|\/)pulumi$/.test(arg)))
-    .filter((entry) => {
-      const at = entry.args.indexOf('--stack');
-      const stack = at >= 0 ? entry.args[at + 1] : undefined;
-      return stack === stackName || stack?.endsWith(`/${stackName}`);
-    })
+    .filter((entry) => stackTagOf(entry.pid) === stackName)
     .map((entry) => ({ cli: entry.pid, descendants: descendantsOf(entry.pid, table) }));
 }
 
@@ -66,4 +74,20 @@ export async function terminateEngineRuns(stackName: string, killAfterMs = 5000)
   await new Promise((resolve) => setTimeout(resolve, killAfterMs));
   for (const run of runs) [run.cli, ...run.descendants].forEach((pid) => signal(pid, 'SIGKILL'));
   return runs.length;
+}
+
+/**
+ * Bounds an engine call the Automation API takes no signal for (stack select/init/rm/ls, config,
+ * cancel, outputs): on abort the stack's CLI runs are terminated and the call rejects with the
+ * abort's reason, unless it settled first. Nothing of the call outlives the rejection.
+ */
+export function boundedEngineCall<T>(stackName: string, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => void terminateEngineRuns(stackName).then(() => reject(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    call()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { PulumiCommand, type LocalWorkspaceOptions } from '@pulumi/pulumi/automation/index.js';
 import { pulumiEngineEnv, toolsDir } from '../local/tools.js';
 import { localCloudEnv } from './local-cloud-actions.js';
+import { ENGINE_STACK_ENV } from './engine-processes.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
 
 export type EngineWorkspace = {
-  /** The options for LocalWorkspace calls; creates the engine's dirs and finds the CLI once. */
-  options(): Promise<LocalWorkspaceOptions>;
+  /**
+   * The options for LocalWorkspace calls on one stack (its CLI runs carry the stack's tag, so an
+   * aborted call's processes can be found); creates the engine's dirs and finds the CLI once.
+   */
+  options(stackName: string): Promise<LocalWorkspaceOptions>;
 };
 
 export function createEngineWorkspace(deps: { target: TenantTarget; dataDir: string; projectName: string }): EngineWorkspace {
@@ -27,7 +31,7 @@ export function createEngineWorkspace(deps: { target: TenantTarget; dataDir: str
   };
   let ready: Promise<LocalWorkspaceOptions> | undefined;
   return {
-    options() {
+    async options(stackName) {
       ready ??= (async () => {
         await Promise.all([workDir, dirs.pulumiHome, ...(target.kind === 'local' ? [dirs.stateDir] : [])].map((dir) => mkdir(dir, { recursive: true })));
         return {
@@ -39,7 +43,8 @@ export function createEngineWorkspace(deps: { target: TenantTarget; dataDir: str
           projectSettings: { name: projectName, runtime: 'nodejs', backend: { url: backend } },
         };
       })();
-      return ready;
+      const options = await ready;
+      return { ...options, envVars: { ...options.envVars, [ENGINE_STACK_ENV]: stackName } };
     },
   };
 }

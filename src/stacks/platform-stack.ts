@@ -16,7 +16,7 @@ async function platformStack(target: AwsTarget, dataDir: string): Promise<Stack>
   const workspace = createEngineWorkspace({ target, dataDir, projectName: PLATFORM_PROJECT });
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: PLATFORM_STACK_NAME, projectName: PLATFORM_PROJECT, program: platformProgram() },
-    await workspace.options(),
+    await workspace.options(PLATFORM_STACK_NAME),
   );
   await stack.setConfig('aws:region', { value: target.region });
   return stack;

@@ -1,6 +1,6 @@
-// The Automation API adapter: one project, one stack per tenant (named after the tenant id), an
-// inline program, a fixed work dir. Every engine call is awaited and bounded by an AbortSignal.
-// It never runs two calls on one stack itself: callers serialize per tenant (operation-queue.ts).
+// The Automation API adapter: one project, one stack per tenant (named after the tenant id), an inline
+// program, a fixed work dir. Every engine call is awaited and bounded by an AbortSignal (boundedEngineCall
+// where the API takes none). It never runs two calls on one stack itself: callers serialize per tenant.
 import { LocalWorkspace, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { PreviewResult, TenantOutputs } from './tenant-service-types.js';
@@ -8,8 +8,11 @@ import type { TenantTarget } from './tenant-target.js';
 import { localTenantProgram } from './local-program.js';
 import { awsTenantProgram } from './aws-program.js';
 import { createEngineWorkspace } from './engine-workspace.js';
+import { boundedEngineCall } from './engine-processes.js';
 
 export const TENANT_PROJECT = 'thumbforge-tenants';
+/** The bound of clean-up calls that run after their operation's signal has already fired. */
+export const CLEANUP_TIMEOUT_MS = 30_000;
 
 export type EngineCallOptions = { onEvent?: (event: EngineEvent) => void; signal: AbortSignal };
 
@@ -25,53 +28,58 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image });
   }
 
-  async function stackFor(tenantId: string, settings: ThumbnailSettings): Promise<Stack> {
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, settings) },
-      await workspace.options(),
+  /** Selects (or creates) the tenant's stack; each CLI call is bounded by `signal`. */
+  async function stackFor(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<Stack> {
+    const options = await workspace.options(tenantId);
+    const stack = await boundedEngineCall(tenantId, signal, () =>
+      LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, settings) }, options),
     );
-    if (target.kind === 'aws') await stack.setConfig('aws:region', { value: target.region });
+    if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
     return stack;
   }
 
-  async function exists(tenantId: string): Promise<boolean> {
-    const ws = await LocalWorkspace.create(await workspace.options());
-    const stacks = await ws.listStacks();
+  async function exists(tenantId: string, signal: AbortSignal): Promise<boolean> {
+    const ws = await LocalWorkspace.create(await workspace.options(tenantId));
+    const stacks = await boundedEngineCall(tenantId, signal, () => ws.listStacks());
     return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
   }
 
+  const removeStack = (stack: Stack, signal: AbortSignal) => boundedEngineCall(stack.name, signal, () => stack.workspace.removeStack(stack.name));
+
   return {
     async up(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions): Promise<TenantOutputs> {
-      const stack = await stackFor(tenantId, settings);
+      const stack = await stackFor(tenantId, settings, options.signal);
       const result = await stack.up({ onEvent: options.onEvent, signal: options.signal });
       return outputsOf(result.outputs);
     },
 
     /** Destroys the tenant's resources, then removes its stack. A stack already gone is fine. */
     async destroy(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions): Promise<void> {
-      if (!(await exists(tenantId))) return;
-      const stack = await stackFor(tenantId, settings);
+      if (!(await exists(tenantId, options.signal))) return;
+      const stack = await stackFor(tenantId, settings, options.signal);
       await stack.destroy({ onEvent: options.onEvent, signal: options.signal });
-      await stack.workspace.removeStack(tenantId);
+      await removeStack(stack, options.signal);
     },
 
     /** Reads the resources back; `clearPendingCreates` drops creates a crash left unfinished. */
     async refresh(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions & { clearPendingCreates?: boolean }) {
-      const stack = await stackFor(tenantId, settings);
+      const stack = await stackFor(tenantId, settings, options.signal);
       await stack.refresh({ onEvent: options.onEvent, signal: options.signal, clearPendingCreates: options.clearPendingCreates });
-      return outputsOf(await stack.outputs());
+      return outputsOf(await boundedEngineCall(tenantId, options.signal, () => stack.outputs()));
     },
 
-    /** Clears a lock a killed process left behind; an unlocked stack is fine. */
-    async cancel(tenantId: string, settings: ThumbnailSettings): Promise<void> {
-      const stack = await stackFor(tenantId, settings);
-      await stack.cancel().catch(() => undefined);
+    /** Clears a lock a killed process left behind; an unlocked stack is fine, an abort is not. */
+    async cancel(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<void> {
+      const stack = await stackFor(tenantId, settings, signal);
+      await boundedEngineCall(tenantId, signal, () => stack.cancel()).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+      });
     },
 
     /** The plan for a new or existing tenant; a stack created only for the preview is removed again. */
     async preview(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<PreviewResult> {
-      const existed = await exists(tenantId);
-      const stack = await stackFor(tenantId, settings);
+      const existed = await exists(tenantId, signal);
+      const stack = await stackFor(tenantId, settings, signal);
       const steps: PreviewResult['steps'] = [];
       try {
         const result = await stack.preview({
@@ -89,7 +97,8 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
           steps,
         };
       } finally {
-        if (!existed) await stack.workspace.removeStack(tenantId);
+        // Its own bound: an aborted preview still removes the stack it created.
+        if (!existed) await removeStack(stack, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
       }
     },
 
