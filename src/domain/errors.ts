@@ -46,6 +46,15 @@ export class OperationNotAllowed extends DomainError {
   readonly title = 'Operation not allowed';
 }
 
+/** Another engine run (another replica, an operator) holds the tenant's stack: try again later. */
+export class StackBusy extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Stack busy';
+  constructor(readonly tenantId: string) {
+    super(`the stack of tenant "${tenantId}" is busy with another operation; try again shortly`);
+  }
+}
+
 export class VideoNotFound extends DomainError {
   readonly kind = 'not-found';
   readonly title = 'Video not found';

@@ -57,7 +57,7 @@ export interface TenantService {
   destroy(id: string): Promise<Operation>;
   /** Re-runs `up` for a failed or interrupted tenant; throws OperationNotAllowed otherwise. */
   retry(id: string): Promise<Operation>;
-  /** The program's plan for a new or existing tenant, changing nothing. */
+  /** The program's plan for a new or existing tenant, changing nothing; StackBusy if another run holds the stack. */
   preview(id: string, settings?: ThumbnailSettings): Promise<PreviewResult>;
   get(id: string): Tenant | undefined;
   list(): Tenant[];

@@ -4,11 +4,11 @@
 import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
-import { OperationNotAllowed, TenantExists, TenantNotFound } from '../domain/errors.js';
+import { OperationNotAllowed, StackBusy, TenantExists, TenantNotFound } from '../domain/errors.js';
 import { DEFAULT_THUMBNAIL_SETTINGS, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { Operation, OperationKind, Tenant, TenantService, TenantStatus } from './tenant-service-types.js';
 import type { TenantChanges, TenantStore } from './tenant-store.js';
-import type { TenantStacks } from './tenant-stacks.js';
+import { CLEANUP_TIMEOUT_MS, type TenantStacks } from './tenant-stacks.js';
 import { createOperationQueue } from './operation-queue.js';
 import { createOperationFeed } from './operation-feed.js';
 import { describeFailure } from './operation-failure.js';
@@ -87,7 +87,11 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
       const summary = describeFailure(error, errors, { signal, timeoutSeconds: deps.operationTimeoutSeconds, closing: closing.signal });
       logger.error({ operationId: operation.id, tenantId: operation.tenantId, kind: operation.kind, error: summary }, 'operation failed');
       // A terminated engine leaves its stack locked: clear the lock so a retry or a delete can run.
-      if (terminated && (await terminated) > 0) await stacks.cancel(operation.tenantId, existingSettings(operation.tenantId));
+      if (terminated && (await terminated) > 0) {
+        await stacks
+          .cancel(operation.tenantId, existingSettings(operation.tenantId), AbortSignal.timeout(CLEANUP_TIMEOUT_MS))
+          .catch((error: unknown) => logger.warn({ tenantId: operation.tenantId, error: String(error) }, 'could not clear the stack lock'));
+      }
       store.updateOperation(operation.id, { status: closing.signal.aborted ? 'interrupted' : 'failed', finishedAt: now(), error: summary });
       return false;
     } finally {
@@ -134,7 +138,7 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
     await queue.run(tenant.id, async () => {
       let outputs: Tenant['outputs'];
       const ok = await perform(operation, async (options) => {
-        await stacks.cancel(tenant.id, tenant.settings);
+        await stacks.cancel(tenant.id, tenant.settings, options.signal);
         outputs = await stacks.refresh(tenant.id, tenant.settings, { ...options, clearPendingCreates: true });
       });
       // Still `interrupted`: the interrupted operation's goal was not reached; retry or delete finishes it.
@@ -190,7 +194,10 @@ export async function createTenantService(deps: TenantServiceDeps): Promise<Tena
       const tenant = store.getTenant(id);
       const planned: ThumbnailSettings = settings ?? tenant?.settings ?? DEFAULT_THUMBNAIL_SETTINGS;
       const signal = AbortSignal.any([AbortSignal.timeout(deps.operationTimeoutSeconds * 1000), closing.signal]);
-      return queue.run(id, () => stacks.preview(id, planned, signal));
+      return queue.run(id, () => stacks.preview(id, planned, signal)).catch((error: unknown) => {
+        // A preview answers a request: a busy stack is the caller's to retry, not a server error.
+        throw error instanceof ConcurrentUpdateError ? new StackBusy(id) : error;
+      });
     },
 
     get: (id) => store.getTenant(id),

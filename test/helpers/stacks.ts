@@ -1,11 +1,15 @@
 // Test fixture for tenant stacks on the local target: a real versitygw, a temp data dir with its
 // own PULUMI_HOME and file backend, a fixed test passphrase. Everything is removed by the test.
 import type { Test } from 'tap';
-import { startTestStore, tempDir } from './local-store.js';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { LocalObjectStore } from '../../src/local/object-store.js';
+import { startTestStore, tempDir, testS3Client } from './local-store.js';
 import type { LocalTarget } from '../../src/stacks/tenant-target.js';
-import { openTenantService, openTenantStore, tenantStorePath, type TenantService } from '../../src/stacks/index.js';
+import { openTenantService, openTenantStore, tenantStorePath, type OpenTenantServiceOptions, type TenantService } from '../../src/stacks/index.js';
 
 export const TEST_PASSPHRASE = 'thumbforge-test-passphrase';
+/** Where a fixture child process finds its input, secrets included: never on argv, which `ps` shows. */
+export const FIXTURE_INPUT_ENV = 'THUMBFORGE_FIXTURE_INPUT';
 
 export async function localTestTarget(t: Test) {
   const store = await startTestStore(t);
@@ -25,17 +29,27 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
   }
 }
 
+/** Whether the store has the bucket; any failure to reach it counts as no. */
+export function bucketExists(store: LocalObjectStore, name: string): Promise<boolean> {
+  return testS3Client(store).send(new HeadBucketCommand({ Bucket: name })).then(
+    () => true,
+    () => false,
+  );
+}
+
 export const quietLogger = { info() {}, warn() {}, error() {} };
 
+type TestServiceOptions = { maxConcurrentOperations?: number; operationTimeoutSeconds?: number; logger?: OpenTenantServiceOptions['logger'] };
+
 /** The service on the local target, closed by the test (close also closes its store). */
-export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: { maxConcurrentOperations?: number; operationTimeoutSeconds?: number } = {}): Promise<TenantService> {
+export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: TestServiceOptions = {}): Promise<TenantService> {
   const service = await openTenantService({
     store: openTenantStore(tenantStorePath(env.dataDir)),
     target: env.target,
     dataDir: env.dataDir,
     maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
     operationTimeoutSeconds: options.operationTimeoutSeconds ?? 300,
-    logger: quietLogger,
+    logger: options.logger ?? quietLogger,
   });
   t.teardown(() => service.close());
   return service;

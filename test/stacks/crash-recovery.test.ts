@@ -4,23 +4,28 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
-import { testS3Client } from '../helpers/local-store.js';
-import { eventually, finished, localTestTarget, openTestService } from '../helpers/stacks.js';
+import { FIXTURE_INPUT_ENV, TEST_PASSPHRASE, bucketExists, eventually, finished, localTestTarget, openTestService } from '../helpers/stacks.js';
 import { killProcessesMentioning, processesMentioning } from '../helpers/processes.js';
 
-function bucketExists(store: Parameters<typeof testS3Client>[0], name: string) {
-  return testS3Client(store).send(new HeadBucketCommand({ Bucket: name })).then(() => true, () => false);
-}
+const commandLine = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return ''; // it ended while we looked
+  }
+};
 
 const child = fileURLToPath(new URL('./fixtures/provision-then-hang.ts', import.meta.url));
 
 t.test('an up killed mid-operation is interrupted, refreshed and retryable after restart', async (t) => {
   const env = await localTestTarget(t);
-  const proc = spawn(process.execPath, ['--import=tsx', child, JSON.stringify({ dataDir: env.dataDir, target: env.target, tenantId: 'acme' })], {
+  // The target holds the store's secret key and the passphrase: environment, never argv (ps shows argv).
+  const proc = spawn(process.execPath, ['--import=tsx', child], {
+    env: { ...process.env, [FIXTURE_INPUT_ENV]: JSON.stringify({ dataDir: env.dataDir, target: env.target, tenantId: 'acme' }) },
     detached: true, // its own process group, so one kill takes the service and its engine
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -37,6 +42,10 @@ t.test('an up killed mid-operation is interrupted, refreshed and retryable after
   }
   // Kill once the store has the bucket but the engine has not recorded it: a pending create.
   await eventually(() => bucketExists(env.store, bucketName('acme')), 'the bucket to exist');
+  const running = processesMentioning(env.dataDir);
+  const commandLines = running.map(commandLine).join('\n');
+  t.ok(running.includes(proc.pid!) && running.length > 2, 'the service, its engine and a provider are running');
+  t.notOk([TEST_PASSPHRASE, env.target.connection.credentials!.secretAccessKey].some((secret) => commandLines.includes(secret)), 'no secret on any command line');
   // As when a container dies, everything of the run dies: the provider processes the engine
   // starts in their own process groups too.
   process.kill(-proc.pid!, 'SIGKILL');

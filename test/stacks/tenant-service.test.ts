@@ -3,7 +3,7 @@
 import t from 'tap';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import { TenantExists, OperationNotAllowed, TenantNotFound } from '../../src/domain/errors.js';
 import { listFunctions, listTriggers } from '../../src/domain/local-registrations.js';
@@ -11,17 +11,13 @@ import { videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { createTenantStacks } from '../../src/stacks/tenant-stacks.js';
 import type { OperationStreamItem } from '../../src/stacks/index.js';
+import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import { testS3Client } from '../helpers/local-store.js';
-import { finished, localTestTarget, openTestService } from '../helpers/stacks.js';
+import { bucketExists, eventually, finished, localTestTarget, openTestService } from '../helpers/stacks.js';
 
 const settings = DEFAULT_THUMBNAIL_SETTINGS;
 
-async function bucketExists(s3: ReturnType<typeof testS3Client>, name: string) {
-  return s3.send(new HeadBucketCommand({ Bucket: name })).then(
-    () => true,
-    () => false,
-  );
-}
+const bounded = () => AbortSignal.timeout(120_000);
 
 t.test('tenants provisioned at once become ready, one operation per tenant; destroy removes stack and bucket', async (t) => {
   const env = await localTestTarget(t);
@@ -47,7 +43,7 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
     const tenant = service.get(id)!;
     t.equal(tenant.status, 'ready', `${id} is ready`);
     t.equal(tenant.outputs?.bucket, bucketName(id));
-    t.ok(await bucketExists(s3, bucketName(id)), `${id} has its own bucket`);
+    t.ok(await bucketExists(env.store, bucketName(id)), `${id} has its own bucket`);
   }
   t.equal(new Set(service.list().map((tenant) => tenant.outputs?.bucket)).size, 3);
   const triggers = await listTriggers(env.dataDir);
@@ -62,6 +58,7 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
   t.same(items.at(-1), { type: 'done', data: { operationId: operations[0]!.id, status: 'succeeded' } });
   t.same(items.slice(0, -1).map((item) => (item.type === 'event' ? item.data.seq : 0)), items.slice(0, -1).map((_, i) => i + 1), 'in order, none missing');
 
+  await s3.send(new PutObjectCommand({ Bucket: bucketName('acme'), Key: 'videos/y/clip.mp4', Body: 'kept across updates' }));
   // Destroy empties the bucket (it holds a video) and removes the stack; a second request gets the same operation.
   await s3.send(new PutObjectCommand({ Bucket: bucketName('beta'), Key: 'videos/x/clip.mp4', Body: 'not really a video' }));
   const [first, second] = await Promise.all([service.destroy('beta'), service.destroy('beta')]);
@@ -69,8 +66,8 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
   t.equal(service.get('beta')?.status, 'deleting');
   t.equal((await finished(service, first.id)).status, 'succeeded');
   t.equal(service.get('beta'), undefined, 'the tenant record is gone');
-  t.notOk(await bucketExists(s3, bucketName('beta')), 'the bucket is gone');
-  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('beta'), 'the stack is removed');
+  t.notOk(await bucketExists(env.store, bucketName('beta')), 'the bucket is gone');
+  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('beta', bounded()), 'the stack is removed');
   t.notOk((await listTriggers(env.dataDir)).some((trigger) => trigger.bucket === bucketName('beta')), 'the trigger is unregistered');
   t.type(await service.destroy('beta').catch((error: unknown) => error), TenantNotFound);
   t.type(await service.retry('acme').catch((error: unknown) => error), OperationNotAllowed, 'a ready tenant cannot be retried');
@@ -83,8 +80,18 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
   const fresh = await service.preview('delta');
   t.same(fresh.changes, { create: 4, update: 0, delete: 0, same: 0 }, 'the stack and its three resources');
   t.same(fresh.steps.map((step) => [step.op, step.name]), [['create', 'bucket'], ['create', 'function'], ['create', 'trigger']]);
-  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('delta'), 'preview leaves no stack behind');
+  t.notOk(await createTenantStacks({ target: env.target, dataDir: env.dataDir }).exists('delta', bounded()), 'preview leaves no stack behind');
   t.equal(service.get('acme')?.settings.format, 'jpeg', 'preview changes nothing');
+
+  // A settings change through the stacks layer: the function's registration is updated in place, the bucket kept.
+  const events: EngineEvent[] = [];
+  await createTenantStacks({ target: env.target, dataDir: env.dataDir }).up('acme', { ...settings, format: 'webp' }, { signal: bounded(), onEvent: (event) => events.push(event) });
+  const acmeFunction = (await listFunctions(env.dataDir)).find((fn) => fn.bucket === bucketName('acme'));
+  t.equal(acmeFunction?.settings.format, 'webp', 'the function registration has the new settings');
+  t.same(events.find((event) => event.summaryEvent)?.summaryEvent?.resourceChanges, { update: 1, same: 3 }, 'the engine updated one resource, replaced and created none');
+  const ops = Object.fromEntries(events.flatMap((event) => (event.resOutputsEvent ? [[event.resOutputsEvent.metadata.urn.split('::').at(-1), event.resOutputsEvent.metadata.op]] : [])));
+  t.match(ops, { bucket: 'same', function: 'update', trigger: 'same' });
+  t.ok(await s3.send(new HeadObjectCommand({ Bucket: bucketName('acme'), Key: 'videos/y/clip.mp4' })), 'the bucket kept its objects');
 });
 
 t.test('an up the object store refuses leaves the tenant failed with a readable error; retry succeeds', async (t) => {
@@ -110,8 +117,8 @@ t.test('an up the object store refuses leaves the tenant failed with a readable 
   const destroy = await service.destroy('acme');
   t.equal((await finished(service, retry.id)).status, 'succeeded');
   t.not(service.get('acme')?.status, 'ready', 'the queued destroy keeps the tenant out of ready');
-  t.ok(await bucketExists(testS3Client(env.store), bucketName('acme')), 'the retry created the bucket');
+  t.ok(await bucketExists(env.store, bucketName('acme')), 'the retry created the bucket');
   t.equal((await finished(service, destroy.id)).status, 'succeeded', 'then the destroy ran');
   t.equal(service.get('acme'), undefined);
-  t.notOk(await bucketExists(testS3Client(env.store), bucketName('acme')));
+  t.notOk(await bucketExists(env.store, bucketName('acme')));
 });
