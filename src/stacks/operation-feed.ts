@@ -6,8 +6,6 @@ import type { TenantStore } from './tenant-store.js';
 
 const FINISHED: OperationStatus[] = ['succeeded', 'failed', 'interrupted'];
 
-export type OperationFeed = ReturnType<typeof createOperationFeed>;
-
 export function createOperationFeed(store: TenantStore) {
   const wake = new EventEmitter();
   wake.setMaxListeners(0);

@@ -2,8 +2,6 @@
 // a ConcurrentUpdateError from this process) and at most `limit` at a time overall.
 import PQueue from 'p-queue';
 
-export type OperationQueue = ReturnType<typeof createOperationQueue>;
-
 export function createOperationQueue(limit: number) {
   const global = new PQueue({ concurrency: limit });
   /** The last job queued per tenant; the next one starts after it settles. */
