@@ -19,7 +19,7 @@ import { DEFAULT_THUMBNAIL_SETTINGS } from '../src/domain/thumbnail-settings.js'
 import { renderThumbnails } from '../src/lambda-image/thumbnail-core.js';
 import { freePort } from '../src/local/free-port.js';
 import { startObjectStore } from '../src/local/object-store.js';
-import { projectRoot } from '../src/local/tools.js';
+import { projectRoot } from '../src/domain/toolchain.js';
 import { countingProxy } from '../test/helpers/counting-proxy.js';
 import { makeVideo } from '../test/helpers/videos.js';
 

@@ -19,7 +19,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { loadConfig } from '../src/config.js';
 import { createS3Client, type S3Connection } from '../src/domain/s3-connection.js';
 import { freePort } from '../src/local/free-port.js';
-import { projectRoot } from '../src/local/tools.js';
+import { projectRoot } from '../src/domain/toolchain.js';
 import { startService } from '../src/service.js';
 import { createObjectStorage } from '../src/server/storage/object-storage.js';
 import { uploadPartSize } from '../src/server/videos/video-service.js';

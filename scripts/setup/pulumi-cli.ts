@@ -12,7 +12,7 @@ import {
   PULUMI_CLI_VERSION,
   toolsBinDir,
   toolsDir,
-} from '../../src/local/tools.js';
+} from '../../src/domain/toolchain.js';
 import { runCommand, SetupError, step } from './run-command.js';
 
 const INSTALLER_TIMEOUT_MS = 30_000;

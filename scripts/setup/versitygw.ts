@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toolsBinDir, toolsDir, VERSITYGW_VERSION, versitygwPath } from '../../src/local/tools.js';
+import { toolsBinDir, toolsDir, VERSITYGW_VERSION, versitygwPath } from '../../src/domain/toolchain.js';
 import { runCommand, SetupError, step } from './run-command.js';
 
 const stampPath = () => join(toolsDir(), 'versitygw.version');

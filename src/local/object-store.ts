@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Connection } from '../domain/s3-connection.js';
 import { readOrCreateSecret } from './data-dir-secret.js';
-import { versitygwPath } from './tools.js';
+import { versitygwPath } from '../domain/toolchain.js';
 
 export const LOCAL_REGION = 'us-east-1';
 const HEALTH_PATH = '/health';

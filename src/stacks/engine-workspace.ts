@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PulumiCommand, type LocalWorkspaceOptions } from '@pulumi/pulumi/automation/index.js';
-import { pulumiEngineEnv, toolsDir } from '../local/tools.js';
+import { pulumiEngineEnv, toolsDir } from '../domain/toolchain.js';
 import { localCloudEnv } from './local-cloud-actions.js';
 import { ENGINE_STACK_ENV } from './engine-processes.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';

@@ -2,7 +2,7 @@
 // pushes it to ECR. Tenant stacks only reference its output; nothing per tenant may build an image.
 // The image copies the compiled handler, so `npm run build` runs before this program.
 import { join } from 'node:path';
-import { projectRoot } from '../local/tools.js';
+import { projectRoot } from '../domain/toolchain.js';
 import * as awsx from '@pulumi/awsx';
 
 export const PLATFORM_PROJECT = 'thumbforge-platform';

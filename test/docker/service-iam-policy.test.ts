@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 import { bucketName, functionName, logGroupName, roleName } from '../../src/stacks/tenant-resource-names.js';
 
 type Statement = {

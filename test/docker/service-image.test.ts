@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Env } from 'dockerfile-ast';
 import { freePort } from '../../src/local/free-port.js';
-import { projectRoot, PULUMI_CLI_VERSION } from '../../src/local/tools.js';
+import { projectRoot, PULUMI_CLI_VERSION } from '../../src/domain/toolchain.js';
 import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts, type Stage } from '../helpers/dockerfile.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@
 // @pulumi/aws and @pulumi/awsx resolve onto (two copies break inline programs).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 
 type NpmTree = { version?: string; dependencies?: Record<string, NpmTree> };
 

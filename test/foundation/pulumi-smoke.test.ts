@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { LocalWorkspace, PulumiCommand } from '@pulumi/pulumi/automation/index.js';
-import { PULUMI_CLI_VERSION, pulumiEngineEnv, toolsDir } from '../../src/local/tools.js';
+import { PULUMI_CLI_VERSION, pulumiEngineEnv, toolsDir } from '../../src/domain/toolchain.js';
 import { tempDir } from '../helpers/local-store.js';
 
 // The side effect is a file, so the test sees what the engine did without asking the engine.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import dockerignore from '@balena/dockerignore';
 import { Copy, DockerfileParser, type Dockerfile, type Instruction } from 'dockerfile-ast';
 import type { Test } from 'tap';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 
 /** One stage: its name (`AS name`, or ''), the image it starts FROM, and the instructions after that FROM. */
 export type Stage = { name: string; parent: string; instructions: Instruction[] };

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
 import { freePort } from '../../src/local/free-port.js';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 import { killProcessesMentioning } from './processes.js';
 
 export type MainProcess = {

@@ -8,7 +8,7 @@ import { cp, readdir, readFile, symlink } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts } from '../helpers/dockerfile.js';
 import { tempDir } from '../helpers/local-store.js';
 

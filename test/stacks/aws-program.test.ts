@@ -7,7 +7,7 @@ import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnai
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
 import { awsTenantProgram } from '../../src/stacks/aws-program.js';
 import { platformProgram } from '../../src/stacks/platform-program.js';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { webConsoleStale } from '../../scripts/build-if-stale.js';
-import { projectRoot } from '../../src/local/tools.js';
+import { projectRoot } from '../../src/domain/toolchain.js';
 import { tempDir } from '../helpers/local-store.js';
 import { startTestService } from '../helpers/service.js';
 import { makeTruncatedVideo, makeVideo } from '../helpers/videos.js';

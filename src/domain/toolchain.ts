@@ -1,5 +1,6 @@
-// Where the external tools live and which versions the project pins. The tools cache sits
-// outside the checkout so fresh clones and CI reuse one build; never write into it at run time.
+// The pinned toolchain, a fact the stacks, the local cloud and the setup step share: which versions
+// are pinned, where the tools cache lives (outside the checkout, so clones and CI reuse one build)
+// and the environment every engine call runs with. Never write into the cache at run time.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
