@@ -36,7 +36,6 @@ export function pulumiEngineEnv(pulumiHome: string, env: NodeJS.ProcessEnv = pro
     PATH: [launcherBinDir, toolsBinDir(env), env.PATH ?? ''].join(':'),
     PULUMI_HOME: pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: 'true',
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
     // The provider process runs on this machine's Node 20 on purpose (the pinned SDKs support it);
     // the SDK's notice about future releases would otherwise fill every operation's event log.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

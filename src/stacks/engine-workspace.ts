@@ -27,7 +27,11 @@ export function createEngineWorkspace(deps: { target: TenantTarget; dataDir: str
     ...pulumiEngineEnv(dirs.pulumiHome),
     PULUMI_BACKEND_URL: backend,
     ...(target.passphrase ? { PULUMI_CONFIG_PASSPHRASE: target.passphrase } : {}),
-    ...(target.kind === 'local' ? localCloudEnv({ dataDir, connection: target.connection }) : { AWS_REGION: target.region }),
+    // The local program needs no plugin download (dynamic providers only), and this machine may be
+    // offline; on aws the engine may fetch the aws plugin when the image does not bundle it.
+    ...(target.kind === 'local'
+      ? { ...localCloudEnv({ dataDir, connection: target.connection }), PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true' }
+      : { AWS_REGION: target.region }),
   };
   let ready: Promise<LocalWorkspaceOptions> | undefined;
   return {
