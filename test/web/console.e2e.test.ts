@@ -3,60 +3,27 @@
 // it become ready, the tenant uploads a video and sees its thumbnail. No console errors allowed,
 // no request leaves the machine; screenshots of each view go to test-output/screenshots.
 import t from 'tap';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { webConsoleStale } from '../../scripts/build-if-stale.js';
-import { projectRoot } from '../../src/domain/toolchain.js';
 import { tempDir } from '../helpers/local-store.js';
 import { startTestService } from '../helpers/service.js';
 import { makeTruncatedVideo, makeVideo } from '../helpers/videos.js';
+import { launchConsoleBrowser, openConsole, pageWidth, screenshot, signIn, storedToken } from './console-browser.js';
 
-const SCREENSHOTS = join(projectRoot, 'test-output', 'screenshots');
 const ENGINE_TIMEOUT_MS = 240_000;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
 
 /** Runs in the page (the test's own TypeScript has no DOM types, so page code is passed as text). */
-const storedToken = (page: Page) => page.evaluate<string | null>('sessionStorage.getItem("thumbforge.token")');
 const imagesLoaded = (selector: string) => `[...document.querySelectorAll(${JSON.stringify(selector)})].every((image) => image.complete && image.naturalWidth > 0)`;
 type Image = { naturalWidth: number };
 
-async function signIn(page: Page, token: string): Promise<void> {
-  await page.getByLabel('Token or API key').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 t.test('operator creates a tenant, the tenant uploads a video and sees its thumbnail', async (t) => {
-  // `npm test` builds it before tap starts; a test never rebuilds what other tests serve.
-  if (await webConsoleStale()) return t.fail('the web console is not built or is stale: run `npm run build:web`');
-  await mkdir(SCREENSHOTS, { recursive: true });
+  const browser = await launchConsoleBrowser(t);
   const service = await startTestService(t);
   const videos = await tempDir(t);
   const video = await makeVideo(videos, { name: 'launch clip.mp4', seconds: 2 });
   const broken = await makeTruncatedVideo(videos, 'broken.mp4');
-
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  const consoleErrors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  const outsideRequests: string[] = [];
-  page.on('request', (request) => {
-    // The console's own origin, and the object store's presigned thumbnail links: both loopback.
-    if (new URL(request.url()).hostname !== '127.0.0.1') outsideRequests.push(request.url());
-  });
+  const page = await browser.newPage();
 
   // Operator: sign in with the admin token.
-  const served = await page.goto(service.url);
-  if (served?.status() !== 200) return t.fail(`GET / answers ${served?.status()}: is the web-console plugin registered in src/server/app.ts?`);
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await openConsole(page, service.url);
   await screenshot(page, '01-sign-in');
   await signIn(page, service.adminToken);
   await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
@@ -118,7 +85,8 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
 
   await page.setViewportSize({ width: 360, height: 800 });
   await screenshot(page, '07-tenant-360px');
+  t.ok((await pageWidth(page)) <= 360, 'the tenant view with uploads and thumbnails fits 360 px without scrolling sideways');
 
-  t.same(consoleErrors, [], 'no console errors');
-  t.same(outsideRequests, [], 'no request leaves the machine');
+  t.same(browser.consoleErrors, [], 'no console errors');
+  t.same(browser.outsideRequests, [], 'no request leaves the machine');
 });
