@@ -66,14 +66,20 @@ async function startRunner(t: Test, options: FunctionRunnerOptions) {
   return runner;
 }
 
-t.test('the whole local path: put → store event → runner → handler → thumbnail in the bucket', async (t) => {
+/** A store whose webhook feeds a runner, as the service wires them; everything stops with the test. */
+async function webhookDrivenRunner(t: Test, options: { concurrency?: number } = {}) {
   const hook = await runnerWebhook(t);
   const store = await startTestStore(t, hook.url);
   const s3 = testS3Client(store);
   t.teardown(() => s3.destroy());
   const { logger, invocations } = recordingLogger();
-  const runner = await startRunner(t, { dataDir: store.dataDir, connection: store.connection, logger });
+  const runner = await startRunner(t, { dataDir: store.dataDir, connection: store.connection, logger, ...options });
   hook.attach(runner);
+  return { hook, store, s3, invocations, runner };
+}
+
+t.test('the whole local path: put → store event → runner → handler → thumbnail in the bucket', async (t) => {
+  const { hook, store, s3, invocations, runner } = await webhookDrivenRunner(t);
   const bucket = 'tenant-alpha';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new CreateBucketCommand({ Bucket: 'no-trigger' }));
@@ -102,13 +108,7 @@ t.test('the whole local path: put → store event → runner → handler → thu
 });
 
 t.test('a burst is queued, never dropped, and runs within the concurrency bound', async (t) => {
-  const hook = await runnerWebhook(t);
-  const store = await startTestStore(t, hook.url);
-  const s3 = testS3Client(store);
-  t.teardown(() => s3.destroy());
-  const { logger, invocations } = recordingLogger();
-  const runner = await startRunner(t, { dataDir: store.dataDir, connection: store.connection, logger, concurrency: 1 });
-  hook.attach(runner);
+  const { hook, store, s3, invocations, runner } = await webhookDrivenRunner(t, { concurrency: 1 });
   const bucket = 'tenant-burst';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await register(store.dataDir, bucket);

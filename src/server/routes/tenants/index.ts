@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
-import type { Tenant, TenantService } from '../../../stacks/tenant-service-types.js';
+import type { Operation, Tenant, TenantService } from '../../../stacks/tenant-service-types.js';
 import { hashApiKey, newApiKey } from '../../auth/api-keys.js';
 import { assertCanSee } from '../../plugins/auth.js';
 import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
@@ -16,6 +16,12 @@ const admin = { access: 'admin' } as const;
 
 /** The record of the tenant's most recent operation, if it has had one. */
 const lastOperationOf = (tenants: TenantService, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
+
+/** The 202 body for a queued destroy or retry: the tenant's status as the operation left it. */
+function accepted(tenants: TenantService, id: string, operation: Operation) {
+  const fallback = operation.kind === 'destroy' ? 'deleting' : 'provisioning';
+  return { id, status: tenants.get(id)?.status ?? fallback, operation: viewOperation(operation) };
+}
 
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   const lastOperation = async (tenantId: string) => {
@@ -77,9 +83,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenants } = await app.services;
-      const operation = await tenants.destroy(request.params.id);
       reply.code(202);
-      return { id: request.params.id, status: tenants.get(request.params.id)?.status ?? 'deleting', operation: viewOperation(operation) };
+      return accepted(tenants, request.params.id, await tenants.destroy(request.params.id));
     },
   );
 
@@ -91,9 +96,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenants } = await app.services;
-      const operation = await tenants.retry(request.params.id);
       reply.code(202);
-      return { id: request.params.id, status: tenants.get(request.params.id)?.status ?? 'provisioning', operation: viewOperation(operation) };
+      return accepted(tenants, request.params.id, await tenants.retry(request.params.id));
     },
   );
 
