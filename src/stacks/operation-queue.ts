@@ -11,7 +11,7 @@ export function createOperationQueue(limit: number) {
     /** Queues `job` behind the tenant's earlier jobs; it holds a global slot only while it runs. */
     run<T>(tenantId: string, job: () => Promise<T>): Promise<T> {
       const previous = tails.get(tenantId) ?? Promise.resolve();
-      const result = previous.catch(() => undefined).then(() => global.add(job, { throwOnTimeout: true }));
+      const result = previous.catch(() => undefined).then(() => global.add(job));
       const tail = result.catch(() => undefined);
       tails.set(tenantId, tail);
       void tail.then(() => {

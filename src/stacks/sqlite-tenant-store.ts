@@ -1,8 +1,8 @@
-// The embedded TenantStore: one SQLite file under the data dir (better-sqlite3, WAL). Writes are
-// synchronous and transactional, so two requests can never both create one tenant.
+// The embedded TenantStore: one SQLite file under the data dir (Node's built-in node:sqlite, WAL).
+// Writes are synchronous and transactional, so two requests can never both create one tenant.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Operation, OperationEvent, Tenant } from './tenant-service-types.js';
 import type { OperationChanges, TenantChanges, TenantStore } from './tenant-store.js';
 
@@ -90,7 +90,33 @@ function assignments(changes: Record<string, unknown>, columns: Record<string, s
   const entries = Object.entries(changes).filter(([key, value]) => key in columns && value !== undefined);
   return {
     sql: entries.map(([key]) => `${columns[key]} = @${key}`).join(', '),
-    values: Object.fromEntries(entries.map(([key, value]) => [key, json.includes(key) ? JSON.stringify(value) : value])),
+    values: Object.fromEntries(entries.map(([key, value]) => [key, json.includes(key) ? JSON.stringify(value) : value])) as Record<string, SQLInputValue>,
+  };
+}
+
+/** Named parameters from a record: an absent value binds NULL, keys the statement lacks are ignored. */
+function parameters(record: object): Record<string, SQLInputValue> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, (value ?? null) as SQLInputValue]));
+}
+
+function prepared(db: DatabaseSync, sql: string): StatementSync {
+  const statement = db.prepare(sql);
+  statement.setAllowUnknownNamedParameters(true);
+  return statement;
+}
+
+/** Runs `work` in one transaction: all of its writes, or none of them. */
+function transaction<A extends unknown[], R>(db: DatabaseSync, work: (...args: A) => R): (...args: A) => R {
+  return (...args) => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work(...args);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
   };
 }
 
@@ -99,37 +125,38 @@ const OPERATION_COLUMNS = { status: 'status', startedAt: 'started_at', finishedA
 
 export function openTenantStore(path: string): TenantStore {
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
+  const db = new DatabaseSync(path, { timeout: 5000 });
+  db.exec('PRAGMA journal_mode = WAL');
   db.exec(SCHEMA);
 
-  const insertTenantRow = db.prepare(
+  const insertTenantRow = prepared(db, 
     `INSERT INTO tenants (id, status, settings, api_key_hash, outputs, created_at, updated_at, last_operation_id)
      VALUES (@id, @status, @settings, @apiKeyHash, @outputs, @createdAt, @updatedAt, @lastOperationId)
      ON CONFLICT (id) DO NOTHING`,
   );
-  const insertOperationRow = db.prepare(
+  const insertOperationRow = prepared(db, 
     `INSERT INTO operations (id, tenant_id, kind, status, created_at) VALUES (@id, @tenantId, @kind, @status, @createdAt)`,
   );
-  const nextSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM operation_events WHERE operation_id = ?').pluck();
+  const nextSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM operation_events WHERE operation_id = ?');
   const insertEvent = db.prepare('INSERT INTO operation_events (operation_id, seq, at, event) VALUES (?, ?, ?, ?)');
 
   function updateTenant(id: string, changes: TenantChanges) {
     const { sql, values } = assignments(changes, TENANT_COLUMNS, ['settings', 'outputs']);
-    db.prepare(`UPDATE tenants SET ${sql ? `${sql}, ` : ''}updated_at = @updatedAt WHERE id = @id`).run({ ...values, id, updatedAt: new Date().toISOString() });
+    prepared(db, `UPDATE tenants SET ${sql ? `${sql}, ` : ''}updated_at = @updatedAt WHERE id = @id`).run({ ...values, id, updatedAt: new Date().toISOString() });
   }
 
   return {
-    insertTenant: db.transaction((tenant: Tenant, operation: Operation) => {
-      const inserted = insertTenantRow.run({
-        ...tenant,
-        settings: JSON.stringify(tenant.settings),
-        outputs: tenant.outputs ? JSON.stringify(tenant.outputs) : null,
-        lastOperationId: operation.id,
-      });
+    insertTenant: transaction(db, (tenant: Tenant, operation: Operation) => {
+      const inserted = insertTenantRow.run(
+        parameters({
+          ...tenant,
+          settings: JSON.stringify(tenant.settings),
+          outputs: tenant.outputs ? JSON.stringify(tenant.outputs) : null,
+          lastOperationId: operation.id,
+        }),
+      );
       if (inserted.changes === 0) return false;
-      insertOperationRow.run(operation);
+      insertOperationRow.run(parameters(operation));
       return true;
     }),
     getTenant(id) {
@@ -143,8 +170,8 @@ export function openTenantStore(path: string): TenantStore {
     deleteTenant(id) {
       db.prepare('DELETE FROM tenants WHERE id = ?').run(id);
     },
-    insertOperation: db.transaction((operation: Operation, tenantChanges: TenantChanges) => {
-      insertOperationRow.run(operation);
+    insertOperation: transaction(db, (operation: Operation, tenantChanges: TenantChanges) => {
+      insertOperationRow.run(parameters(operation));
       updateTenant(operation.tenantId, { ...tenantChanges, lastOperationId: operation.id });
     }),
     getOperation(id) {
@@ -153,7 +180,7 @@ export function openTenantStore(path: string): TenantStore {
     },
     updateOperation(id, changes: OperationChanges) {
       const { sql, values } = assignments(changes, OPERATION_COLUMNS);
-      if (sql) db.prepare(`UPDATE operations SET ${sql} WHERE id = @id`).run({ ...values, id });
+      if (sql) prepared(db, `UPDATE operations SET ${sql} WHERE id = @id`).run({ ...values, id });
     },
     operationsWithStatus(statuses) {
       const rows = db
@@ -161,8 +188,8 @@ export function openTenantStore(path: string): TenantStore {
         .all(...statuses) as OperationRow[];
       return rows.map(operationOf);
     },
-    appendEvent: db.transaction((operationId: string, event: Record<string, unknown>): OperationEvent => {
-      const seq = nextSeq.get(operationId) as number;
+    appendEvent: transaction(db, (operationId: string, event: Record<string, unknown>): OperationEvent => {
+      const seq = Number((nextSeq.get(operationId) as { seq: number }).seq);
       const at = new Date().toISOString();
       insertEvent.run(operationId, seq, at, JSON.stringify(event));
       return { seq, at, event };
@@ -171,7 +198,7 @@ export function openTenantStore(path: string): TenantStore {
       const rows = db
         .prepare('SELECT seq, at, event FROM operation_events WHERE operation_id = ? AND seq > ? ORDER BY seq')
         .all(operationId, afterSeq) as Array<{ seq: number; at: string; event: string }>;
-      return rows.map((row) => ({ seq: row.seq, at: row.at, event: JSON.parse(row.event) }));
+      return rows.map((row) => ({ seq: Number(row.seq), at: row.at, event: JSON.parse(row.event) }));
     },
     close() {
       db.close();

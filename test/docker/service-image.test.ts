@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Env } from 'dockerfile-ast';
 import { freePort } from '../../src/local/free-port.js';
-import { projectRoot, PULUMI_CLI_VERSION } from '../../src/domain/toolchain.js';
+import { NODE_VERSION, projectRoot, PULUMI_CLI_VERSION } from '../../src/domain/toolchain.js';
 import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts, type Stage } from '../helpers/dockerfile.js';
 
 const run = promisify(execFile);
@@ -38,13 +38,13 @@ function envOf(stageName: string): Record<string, string> {
 
 const finalStage = stages.at(-1)!;
 
-t.test('the image is multi-stage on a pinned Node 22 slim base, never `latest`', async (t) => {
+t.test('the image is multi-stage on a pinned Node 24 slim base, never `latest`', async (t) => {
   const baseImages = dockerfile
     .getFROMs()
     .map((from) => from.getImage() ?? '')
     .filter((image) => !stages.some((s) => s.name === image))
     .map((image) => image.replace(/^\$\{(\w+)\}$/, (_, name: string) => argDefault(name) ?? image));
-  t.same(baseImages, ['node:22-bookworm-slim']);
+  t.same(baseImages, [`node:${NODE_VERSION.split('.')[0]}-bookworm-slim`], 'the major of the pinned runtime');
   for (const image of baseImages) t.notMatch(image, /:latest$|^[^:@]+$/, `${image} names a tag`);
   t.notMatch(text, /:latest\b/, 'no latest tag anywhere');
   t.ok(stages.length >= 3, 'build, dependency and runtime stages');

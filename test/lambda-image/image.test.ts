@@ -8,7 +8,7 @@ import { cp, readdir, readFile, symlink } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../src/domain/toolchain.js';
+import { NODE_VERSION, projectRoot } from '../../src/domain/toolchain.js';
 import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts } from '../helpers/dockerfile.js';
 import { tempDir } from '../helpers/local-store.js';
 
@@ -25,8 +25,8 @@ const BUILD_OUTPUTS = ['dist/lambda-image/handler.js', 'dist/domain'];
 const finalStage = stages.at(-1)!;
 const handlerSpec = () => JSON.parse(finalStage.instructions.find(keyword('CMD'))!.getArgumentsContent() ?? '[]')[0] as string;
 
-t.test('the image runs on the Lambda Node.js 22 base, with no AWS CLI', async (t) => {
-  t.equal(finalStage.parent, 'public.ecr.aws/lambda/nodejs:22');
+t.test('the image runs on the Lambda Node.js base of the pinned runtime, with no AWS CLI', async (t) => {
+  t.equal(finalStage.parent, `public.ecr.aws/lambda/nodejs:${NODE_VERSION.split('.')[0]}`);
   for (const { parent } of stages) t.notMatch(parent, /:latest$|^[^:@]+$/, `${parent} names a tag`);
   t.notMatch(text, /aws-?cli|awscli/i);
 });
@@ -41,6 +41,9 @@ t.test('ffmpeg and ffprobe come from a pinned static build whose checksum is che
   const copy = copiesOf(finalStage).find((instruction) => instruction.getFromFlag()?.getValue() === 'ffmpeg')!;
   t.same(argumentsOf(copy).slice(0, -1), ['/out/ffmpeg', '/out/ffprobe']);
   t.match(script, /cp [^\n]*ffmpeg[^\n]*ffprobe[^\n]* \/out\//, 'the stage puts both binaries where they are copied from');
+  const checks = runScripts(ffmpeg).join('\n');
+  t.match(checks, /\/out\/ffmpeg -hide_banner -muxers \| grep -qE '[^']*avif[^']*'/, 'the build fails unless the ffmpeg has the avif muxer');
+  t.match(checks, /\/out\/ffmpeg -hide_banner -encoders \| grep -q libaom-av1/, 'and the libaom AV1 encoder');
 });
 
 t.test('in the built tree every copied path and the CMD handler exist, and the copied files load the handler', async (t) => {
