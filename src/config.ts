@@ -1,6 +1,7 @@
 // The service's configuration: environment variables validated with zod at start. A bad value
 // stops the process with a message naming the variable. The service reads its settings only here
 // (the setup step's tool paths and the Lambda handler's own environment are outside it).
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -24,6 +25,11 @@ const envSchema = z
     PULUMI_CONFIG_PASSPHRASE: z.string().min(1).optional(),
     PULUMI_SECRETS_PROVIDER: z.string().regex(/^(passphrase|awskms:\/\/.+)$/, 'must be "passphrase" or an awskms:// key').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    THUMBFORGE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL').optional(),
+    THUMBFORGE_REPLICA_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_" and "-"').optional(),
+    THUMBFORGE_HEARTBEAT_SECONDS: positiveInt.min(10, 'must be at least 10 (the job engine checks heartbeats no finer)').max(600).default(30),
+    THUMBFORGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(25, 'must leave time to hand over within 30 s').default(20),
+    THUMBFORGE_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http(s)://host:port URL').optional(),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -53,6 +59,13 @@ export type Config = {
   pulumiSecretsProvider: string;
   imageUri?: string;
   logLevel: string;
+  /** A shared PostgreSQL server; unset means the embedded database (PGlite) under the data dir. */
+  databaseUrl?: string;
+  replicaId: string;
+  heartbeatSeconds: number;
+  shutdownGraceSeconds: number;
+  /** Local target: an object store already running (the cluster's), instead of starting one. */
+  s3Endpoint?: string;
 };
 
 export class ConfigError extends Error {}
@@ -81,5 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER ?? 'passphrase',
     imageUri: e.THUMBFORGE_IMAGE_URI,
     logLevel: e.LOG_LEVEL,
+    databaseUrl: e.THUMBFORGE_DATABASE_URL,
+    replicaId: e.THUMBFORGE_REPLICA_ID ?? `${hostname()}-${process.pid}`,
+    heartbeatSeconds: e.THUMBFORGE_HEARTBEAT_SECONDS,
+    shutdownGraceSeconds: e.THUMBFORGE_SHUTDOWN_GRACE_SECONDS,
+    s3Endpoint: e.THUMBFORGE_S3_ENDPOINT?.replace(/\/$/, ''),
   };
 }

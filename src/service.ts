@@ -1,17 +1,26 @@
-// The composition of a running thumbforge: secrets, the HTTP app, and on the local target the
-// object store and function runner, then the tenant service. It starts them in the order they
-// depend on each other and stops every one of them on close (no orphan processes).
+// The composition root of a running thumbforge replica: it starts the parts in the order they
+// depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
+// queues, the tenant lifecycle and its workers), says when it is ready, and stops them in bounded
+// phases: HTTP first, then workers (running operations get a grace, then are handed over), then
+// the job engine, the store and the database. It never leaves an orphan process behind.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { PgBoss } from 'pg-boss';
 import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { createJobEngine } from './db/job-engine.js';
 import type { S3Connection } from './domain/s3-connection.js';
 import { readOrCreateSecret } from './local/data-dir-secret.js';
-import { startObjectStore } from './local/object-store.js';
+import { LOCAL_REGION, rootCredentials, startObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
-import { openTenantService, openTenantStore, PLATFORM_STACK, tenantStorePath, type AwsTarget, type TenantTarget } from './stacks/index.js';
+import { createTenantStacks, PLATFORM_STACK, type AwsTarget, type TenantTarget } from './stacks/index.js';
+import { startTenantOperations } from './tenants/tenant-operations.js';
 
 export type RunningService = {
   url: string;
@@ -43,71 +52,103 @@ async function adminTokenOf(config: Config) {
   return readOrCreateSecret(config.dataDir, 'admin-token');
 }
 
+/** The object store's event secret: fixed in the data dir when the store is shared (a cluster's), else new per start. */
+async function objectEventSecretOf(config: Config): Promise<string | undefined> {
+  if (config.target !== 'local') return undefined;
+  if (config.s3Endpoint) return (await readOrCreateSecret(config.dataDir, 'object-event-secret')).value;
+  return randomBytes(32).toString('base64url');
+}
+
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const admin = await adminTokenOf(config);
   const passphrase =
     config.pulumiPassphrase ?? (config.target === 'local' ? (await readOrCreateSecret(config.dataDir, 'pulumi-passphrase')).value : undefined);
-  // A fresh secret per start: only the store this process started can post object events.
-  const objectEventSecret = config.target === 'local' ? randomBytes(32).toString('base64url') : undefined;
+  const objectEventSecret = await objectEventSecretOf(config);
 
   let provide!: (deps: ServiceDependencies) => void;
   let fail!: (error: unknown) => void;
   const services = new Promise<ServiceDependencies>((resolve, reject) => ((provide = resolve), (fail = reject)));
   const app = await buildApp({ config, adminToken: admin.value, services, objectEventSecret, logLevel: options.logLevel ?? config.logLevel, sseHeartbeatMs: options.sseHeartbeatMs });
+  const log = app.log;
 
-  // Stopped in reverse order of start.
-  const stops: Array<() => Promise<void>> = [() => app.close()];
+  // Stop phases, each bounded, run in this order whatever was started.
+  let db: Database | undefined;
+  let boss: PgBoss | undefined;
+  const stopStore: Array<() => Promise<void>> = [];
+  const stopWorkers: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
+  const phase = async (name: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      log.error({ err: error, phase: name }, 'error while stopping');
+    }
+  };
   const close = () =>
     (closing ??= (async () => {
-      for (const stop of stops.reverse()) {
-        try {
-          await stop();
-        } catch (error) {
-          app.log.error({ err: error }, 'error while stopping');
-        }
-      }
+      await phase('http', () => app.close());
+      for (const stop of stopWorkers) await phase('workers', stop);
+      await phase('job engine', async () => boss?.stop({ graceful: false, close: true, timeout: 5_000 }));
+      for (const stop of stopStore) await phase('object store', stop);
+      await phase('database', async () => db?.close());
     })());
 
   let deps: ServiceDependencies;
   try {
-    // Listen first: the object store posts a test event to the webhook as it starts.
+    // Listen first: the object store posts a test event to the webhook as it starts, and probes see 503 until ready.
     await app.listen({ host: config.host, port: config.port });
     const { port } = app.server.address() as AddressInfo;
-    // Recovers operations a crash left running before it resolves; closing it closes its store.
-    const openTenants = async (target: TenantTarget) => {
-      const tenants = await openTenantService({
-        store: openTenantStore(tenantStorePath(config.dataDir)),
-        target,
-        dataDir: config.dataDir,
-        maxConcurrentOperations: config.maxConcurrentOperations,
-        operationTimeoutSeconds: config.operationTimeoutSeconds,
-        logger: app.log.child({ component: 'stacks' }),
-      });
-      stops.push(() => tenants.close());
-      return tenants;
-    };
+
+    db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, applicationName: `thumbforge ${config.replicaId}` });
+    await migrate(db);
+
+    let target: TenantTarget;
+    let objectStore: S3Connection;
     if (config.target === 'local') {
-      const store = await startObjectStore({
-        dataDir: config.dataDir,
-        port: config.s3Port,
-        webhookUrl: `http://127.0.0.1:${port}${OBJECT_EVENTS_PATH}?secret=${objectEventSecret}`,
-        onExit: (code, signal) => {
-          if (!closing) app.log.error({ code, signal }, 'the object store exited unexpectedly');
-        },
-      });
-      stops.push(() => store.stop());
-      const runner = createFunctionRunner({ dataDir: config.dataDir, connection: store.connection, logger: app.log.child({ component: 'function-runner' }) });
-      stops.push(() => runner.close());
-      // Catch up on videos uploaded while the service was down (the webhook is fire-and-forget).
-      runner.sweep().catch((error: unknown) => app.log.error({ err: error }, 'the start-up sweep failed'));
-      const target: TenantTarget = { kind: 'local', connection: store.connection, passphrase: passphrase! };
-      const tenants = await openTenants(target);
-      deps = { tenants, objectStore: store.connection, acceptObjectEvent: (event) => runner.accept(event) };
+      if (config.s3Endpoint) {
+        objectStore = { endpoint: config.s3Endpoint, region: LOCAL_REGION, credentials: await rootCredentials(config.dataDir) };
+      } else {
+        const store = await startObjectStore({
+          dataDir: config.dataDir,
+          port: config.s3Port,
+          webhookUrl: `http://127.0.0.1:${port}${OBJECT_EVENTS_PATH}?secret=${objectEventSecret}`,
+          onExit: (code, signal) => {
+            if (!closing) log.error({ code, signal }, 'the object store exited unexpectedly');
+          },
+        });
+        stopStore.push(() => store.stop());
+        objectStore = store.connection;
+      }
+      target = { kind: 'local', connection: objectStore, passphrase: passphrase! };
     } else {
-      const target = awsTargetOf(config);
-      const tenants = await openTenants(target);
-      deps = { tenants, objectStore: { region: target.region } };
+      target = awsTargetOf(config);
+      objectStore = { region: target.region };
+    }
+
+    const engine = (boss = await createJobEngine({ db, replicaId: config.replicaId, heartbeatSeconds: config.heartbeatSeconds, logger: log.child({ component: 'jobs' }) }));
+
+    const stacks = createTenantStacks({ target, dataDir: config.dataDir, scratchDir: join(config.dataDir, 'scratch', config.replicaId) });
+    const operations = await startTenantOperations({
+      db,
+      boss: engine,
+      stacks,
+      replica: { id: config.replicaId, host: hostname() },
+      heartbeatSeconds: config.heartbeatSeconds,
+      operationTimeoutSeconds: config.operationTimeoutSeconds,
+      maxConcurrentOperations: config.maxConcurrentOperations,
+      logger: log.child({ component: 'operations' }),
+    });
+    stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
+    const { tenants } = operations;
+
+    if (config.target === 'local') {
+      const runner = createFunctionRunner({ dataDir: config.dataDir, connection: objectStore, logger: log.child({ component: 'function-runner' }) });
+      stopWorkers.push(() => runner.close());
+      // Catch up on videos uploaded while the service was down (the webhook is fire-and-forget).
+      runner.sweep().catch((error: unknown) => log.error({ err: error }, 'the start-up sweep failed'));
+      deps = { tenants, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+    } else {
+      deps = { tenants, objectStore, ready: () => db!.ping(2_000) };
     }
     provide(deps);
   } catch (error) {

@@ -86,6 +86,12 @@ export class StorageUnavailable extends DomainError {
   readonly title = 'Storage unavailable';
 }
 
+/** The replica has not finished starting (or its database is unreachable): retry soon, maybe elsewhere. */
+export class ServiceStarting extends DomainError {
+  readonly kind = 'unavailable';
+  readonly title = 'Service unavailable';
+}
+
 export class Unauthorized extends DomainError {
   readonly kind = 'unauthorized';
   readonly title = 'Unauthorized';

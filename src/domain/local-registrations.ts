@@ -50,13 +50,25 @@ async function readAll<T>(dataDir: string, kind: 'functions' | 'triggers'): Prom
   return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as T));
 }
 
+/** One registration, or undefined when it is not registered. */
+async function readOne<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 export const registerFunction = (dataDir: string, registration: FunctionRegistration) =>
   writeAtomically(file(dataDir, 'functions', registration.name), registration);
 export const unregisterFunction = (dataDir: string, name: string) => rm(file(dataDir, 'functions', name), { force: true });
 export const listFunctions = (dataDir: string) => readAll<FunctionRegistration>(dataDir, 'functions');
+export const findFunction = (dataDir: string, name: string) => readOne<FunctionRegistration>(file(dataDir, 'functions', name));
 
 /** One trigger per bucket, as S3 keeps one notification configuration per bucket. */
 export const registerTrigger = (dataDir: string, registration: TriggerRegistration) =>
   writeAtomically(file(dataDir, 'triggers', registration.bucket), registration);
 export const unregisterTrigger = (dataDir: string, bucket: string) => rm(file(dataDir, 'triggers', bucket), { force: true });
 export const listTriggers = (dataDir: string) => readAll<TriggerRegistration>(dataDir, 'triggers');
+export const findTrigger = (dataDir: string, bucket: string) => readOne<TriggerRegistration>(file(dataDir, 'triggers', bucket));

@@ -27,7 +27,8 @@ export type ObjectStoreOptions = {
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 };
 
-async function rootCredentials(dataDir: string) {
+/** The store's root credentials, created on first use in the data dir every replica of a cluster shares. */
+export async function rootCredentials(dataDir: string) {
   const access = await readOrCreateSecret(dataDir, 's3-access-key', () => `TF${randomUpper(18)}`);
   const secret = await readOrCreateSecret(dataDir, 's3-secret-key');
   return { accessKeyId: access.value, secretAccessKey: secret.value };

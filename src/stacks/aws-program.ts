@@ -6,7 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../domain/video-layout.js';
 import { settingsToEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { TenantOutputs } from './tenant-service-types.js';
+import type { TenantOutputs } from './tenant-outputs.js';
 import type { AwsTarget } from './tenant-target.js';
 import { bucketName, functionName, logGroupName, roleName } from './tenant-resource-names.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from './trigger-filters.js';

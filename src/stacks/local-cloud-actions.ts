@@ -1,7 +1,7 @@
 // What the local program's dynamic resources do, run inside the engine's provider process (the
 // providers import this module by URL). It reaches the object store and the registrations dir
 // named by THUMBFORGE_LOCAL_CLOUD in the engine's environment, so credentials never enter state.
-// It must never log credentials, and every action is idempotent (an interrupted `up` re-runs it).
+// It must never log credentials. Registrations are idempotent; a bucket create is not, as on S3.
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
 import {
+  findFunction,
+  findTrigger,
   registerFunction,
   registerTrigger,
   unregisterFunction,
@@ -42,13 +44,12 @@ function errorName(error: unknown): string | undefined {
   return (error as { name?: string }).name;
 }
 
+/** Creates the bucket; an existing one fails the create, as S3 does (a takeover imports it instead). */
 export async function createBucket(name: string): Promise<void> {
-  const client = s3();
   try {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
+    await s3().send(new CreateBucketCommand({ Bucket: name }));
   } catch (error) {
-    // A create interrupted after the store acted, then re-run: the bucket is already ours.
-    if (errorName(error) !== 'BucketAlreadyOwnedByYou') throw new Error(`cannot create bucket "${name}": ${(error as Error).message}`);
+    throw new Error(`cannot create bucket "${name}": ${errorName(error) ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '));
   }
 }
 
@@ -93,3 +94,5 @@ export const saveFunction = (props: Record<string, unknown>) => registerFunction
 export const removeFunction = (name: string) => unregisterFunction(localCloud().dataDir, name);
 export const saveTrigger = (props: Record<string, unknown>) => registerTrigger(localCloud().dataDir, triggerRegistration(props));
 export const removeTrigger = (bucket: string) => unregisterTrigger(localCloud().dataDir, bucket);
+export const readFunction = (name: string) => findFunction(localCloud().dataDir, name);
+export const readTrigger = (bucket: string) => findTrigger(localCloud().dataDir, bucket);

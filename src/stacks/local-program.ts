@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { TenantOutputs } from './tenant-service-types.js';
+import type { TenantOutputs } from './tenant-outputs.js';
 import { bucketName, functionName } from './tenant-resource-names.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from './trigger-filters.js';
 import { THUMBNAILER_MEMORY_MB, THUMBNAILER_TIMEOUT_SECONDS } from './thumbnailer-function.js';
@@ -29,10 +29,11 @@ const bucketProvider: pulumi.dynamic.ResourceProvider = {
     const replace = olds.name !== news.name;
     return { changes: replace, replaces: replace ? ['name'] : [], deleteBeforeReplace: true };
   },
-  async read(id, props) {
+  async read(id) {
     const actions: Actions = await import(ACTIONS_URL);
-    // No id tells refresh the bucket is gone, so the state stops claiming it.
-    return (await actions.bucketExists(id)) ? { id, props } : {};
+    // The bucket's whole state is its name (its id). No id tells refresh it is gone, so the state
+    // stops claiming it (and the next `up` creates it again).
+    return (await actions.bucketExists(id)) ? { id, props: { name: id } } : {};
   },
   async delete(_id, props) {
     const actions: Actions = await import(ACTIONS_URL);
@@ -58,6 +59,12 @@ const functionProvider: pulumi.dynamic.ResourceProvider = {
     await actions.saveFunction(news);
     return { outs: news };
   },
+  async read(id) {
+    const actions: Actions = await import(ACTIONS_URL);
+    // What the runner really has registered, so a changed or missing registration shows as drift.
+    const registration = await actions.readFunction(id);
+    return registration ? { id, props: { ...registration } } : {};
+  },
   async delete(_id, props) {
     const actions: Actions = await import(ACTIONS_URL);
     await actions.removeFunction(props.name);
@@ -80,6 +87,11 @@ const triggerProvider: pulumi.dynamic.ResourceProvider = {
     const actions: Actions = await import(ACTIONS_URL);
     await actions.saveTrigger(news);
     return { outs: news };
+  },
+  async read(id) {
+    const actions: Actions = await import(ACTIONS_URL);
+    const registration = await actions.readTrigger(id);
+    return registration ? { id, props: { ...registration } } : {};
   },
   async delete(_id, props) {
     const actions: Actions = await import(ACTIONS_URL);

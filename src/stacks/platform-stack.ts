@@ -1,6 +1,7 @@
 // Runs the platform program once per account and region (the ECR repository and the thumbnailer
 // image), in the same backend as the tenant stacks, so they can reference its output. It needs a
 // Docker daemon to build the image, so an operator runs it (`npm run platform`), never the service.
+import { join } from 'node:path';
 import { LocalWorkspace, type EngineEvent, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { createEngineWorkspace } from './engine-workspace.js';
 import { PLATFORM_IMAGE_OUTPUT, PLATFORM_PROJECT, platformProgram } from './platform-program.js';
@@ -13,10 +14,12 @@ export const PLATFORM_STACK = `organization/${PLATFORM_PROJECT}/${PLATFORM_STACK
 export type PlatformCallOptions = { onEvent?: (event: EngineEvent) => void; signal: AbortSignal };
 
 async function platformStack(target: AwsTarget, dataDir: string): Promise<Stack> {
-  const workspace = createEngineWorkspace({ target, dataDir, projectName: PLATFORM_PROJECT });
+  // An operator's run, one at a time: a fixed work dir under the data dir keeps its stack settings.
+  const scratchDir = join(dataDir, 'platform');
+  const workspace = createEngineWorkspace({ target, dataDir, scratchDir, projectName: PLATFORM_PROJECT });
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: PLATFORM_STACK_NAME, projectName: PLATFORM_PROJECT, program: platformProgram() },
-    await workspace.options(PLATFORM_STACK_NAME),
+    await workspace.options(PLATFORM_STACK_NAME, join(scratchDir, 'work')),
   );
   await stack.setConfig('aws:region', { value: target.region });
   return stack;

@@ -1,26 +1,47 @@
 // The Automation API adapter: one project, one stack per tenant (named after the tenant id), an inline
-// program, a fixed work dir. Every engine call is awaited and bounded by an AbortSignal (boundedEngineCall
-// where the API takes none). It never runs two calls on one stack itself: callers serialize per tenant.
-import { LocalWorkspace, type EngineEvent, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
+// program, and a temporary work dir per call whose stack settings come from (and go back to) the
+// caller, so any replica can run any tenant. Every engine call is awaited and bounded by an
+// AbortSignal (boundedEngineCall where the API takes none). Every `up` refreshes first. It never
+// runs two calls on one stack itself: callers serialize per tenant.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalWorkspace, type EngineEvent, type PulumiFn, type Stack, type StackSettings } from '@pulumi/pulumi/automation/index.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { PreviewResult, TenantOutputs } from './tenant-service-types.js';
-import type { TenantTarget } from './tenant-target.js';
+import type { PreviewResult, TenantOutputs } from './tenant-outputs.js';
+import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
 import { localTenantProgram } from './local-program.js';
 import { awsTenantProgram } from './aws-program.js';
 import { createEngineWorkspace } from './engine-workspace.js';
 import { boundedEngineCall } from './engine-processes.js';
+import { judgeStackLock } from './stack-lock.js';
+import { adoptPendingCreates } from './pending-creates.js';
 
 export const TENANT_PROJECT = 'thumbforge-tenants';
 /** The bound of clean-up calls that run after their operation's signal has already fired. */
 export const CLEANUP_TIMEOUT_MS = 30_000;
+const LOCK_RELEASE_POLL_MS = 1_000;
+
+/** One tenant's stack as a call needs it: its program's settings and its stack settings file. */
+export type StackContext = {
+  tenantId: string;
+  settings: ThumbnailSettings;
+  stackSettings?: StackSettings;
+  /** Called when the engine changed the stack settings (the first run creates the passphrase salt). */
+  saveStackSettings(settings: StackSettings): Promise<void>;
+};
 
 export type EngineCallOptions = { onEvent?: (event: EngineEvent) => void; signal: AbortSignal };
 
+/** Who ran the attempt that died, as its operation record says. */
+export type DeadAttempt = { host: string; startedAt: string };
+
 export type TenantStacks = ReturnType<typeof createTenantStacks>;
 
-export function createTenantStacks(deps: { target: TenantTarget; dataDir: string }) {
+export function createTenantStacks(deps: { target: TenantTarget; dataDir: string; scratchDir: string }) {
   const { target, dataDir } = deps;
-  const workspace = createEngineWorkspace({ target, dataDir, projectName: TENANT_PROJECT });
+  const workspace = createEngineWorkspace({ target, dataDir, scratchDir: deps.scratchDir, projectName: TENANT_PROJECT });
+  const backend = backendUrl(target, dataDir);
+  const workDirs = engineDirs(dataDir, deps.scratchDir).workDirs;
 
   function program(tenantId: string, settings: ThumbnailSettings): PulumiFn {
     return target.kind === 'local'
@@ -28,78 +49,120 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image });
   }
 
-  /** Selects (or creates) the tenant's stack; each CLI call is bounded by `signal`. */
-  async function stackFor(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<Stack> {
-    const options = await workspace.options(tenantId);
-    const stack = await boundedEngineCall(tenantId, signal, () =>
-      LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, settings) }, options),
-    );
-    if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
-    return stack;
+  /** Runs `work` on the tenant's stack in a fresh work dir, removed afterwards; saves changed stack settings. */
+  async function withStack<T>(context: StackContext, signal: AbortSignal, work: (stack: Stack, workDir: string) => Promise<T>): Promise<T> {
+    const { tenantId } = context;
+    const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-`));
+    try {
+      const options = await workspace.options(tenantId, workDir, context.stackSettings);
+      const stack = await boundedEngineCall(tenantId, signal, () =>
+        LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) }, options),
+      );
+      const settings = await stack.workspace.stackSettings(tenantId);
+      if (JSON.stringify(settings) !== JSON.stringify(context.stackSettings ?? {})) await context.saveStackSettings(settings);
+      if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
+      return await work(stack, workDir);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
 
   async function exists(tenantId: string, signal: AbortSignal): Promise<boolean> {
-    const ws = await LocalWorkspace.create(await workspace.options(tenantId));
-    const stacks = await boundedEngineCall(tenantId, signal, () => ws.listStacks());
-    return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
+    const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-ls-`));
+    try {
+      const ws = await LocalWorkspace.create(await workspace.options(tenantId, workDir));
+      const stacks = await boundedEngineCall(tenantId, signal, () => ws.listStacks());
+      return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
   }
 
-  const removeStack = (stack: Stack, signal: AbortSignal) => boundedEngineCall(stack.name, signal, () => stack.workspace.removeStack(stack.name));
+  async function ensuredWorkDirs() {
+    await mkdir(workDirs, { recursive: true });
+    return workDirs;
+  }
+
+  /** Waits while a live process on this host holds the stack (it finishes and releases it), bounded by `signal`. */
+  async function lockAfterLiveHolders(tenantId: string, dead: DeadAttempt, signal: AbortSignal) {
+    for (;;) {
+      const verdict = await judgeStackLock(backend, TENANT_PROJECT, tenantId, dead);
+      if (verdict.kind !== 'alive') return verdict;
+      if (signal.aborted) throw signal.reason;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_RELEASE_POLL_MS));
+    }
+  }
 
   return {
-    async up(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions): Promise<TenantOutputs> {
-      const stack = await stackFor(tenantId, settings, options.signal);
-      const result = await stack.up({ onEvent: options.onEvent, signal: options.signal });
-      return outputsOf(result.outputs);
-    },
-
-    /** Destroys the tenant's resources, then removes its stack. A stack already gone is fine. */
-    async destroy(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions): Promise<void> {
-      if (!(await exists(tenantId, options.signal))) return;
-      const stack = await stackFor(tenantId, settings, options.signal);
-      await stack.destroy({ onEvent: options.onEvent, signal: options.signal });
-      await removeStack(stack, options.signal);
-    },
-
-    /** Reads the resources back; `clearPendingCreates` drops creates a crash left unfinished. */
-    async refresh(tenantId: string, settings: ThumbnailSettings, options: EngineCallOptions & { clearPendingCreates?: boolean }) {
-      const stack = await stackFor(tenantId, settings, options.signal);
-      await stack.refresh({ onEvent: options.onEvent, signal: options.signal, clearPendingCreates: options.clearPendingCreates });
-      return outputsOf(await boundedEngineCall(tenantId, options.signal, () => stack.outputs()));
-    },
-
-    /** Clears a lock a killed process left behind; an unlocked stack is fine, an abort is not. */
-    async cancel(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<void> {
-      const stack = await stackFor(tenantId, settings, signal);
-      await boundedEngineCall(tenantId, signal, () => stack.cancel()).catch((error: unknown) => {
-        if (signal.aborted) throw error;
+    async up(context: StackContext, options: EngineCallOptions): Promise<TenantOutputs> {
+      return withStack(context, options.signal, async (stack) => {
+        const result = await stack.up({ refresh: true, onEvent: options.onEvent, signal: options.signal });
+        return outputsOf(result.outputs);
       });
     },
 
+    /** Destroys the tenant's resources (refreshing first), then removes its stack. A stack already gone is fine. */
+    async destroy(context: StackContext, options: EngineCallOptions): Promise<void> {
+      if (!(await exists(context.tenantId, options.signal))) return;
+      await withStack(context, options.signal, async (stack) => {
+        await stack.destroy({ refresh: true, onEvent: options.onEvent, signal: options.signal });
+        await boundedEngineCall(stack.name, options.signal, () => stack.workspace.removeStack(stack.name));
+      });
+    },
+
+    /**
+     * Takes a stack over from an attempt that died: waits out a live holder of its lock, clears a lock
+     * the dead attempt left (and no other), then adopts the creates it left pending and refreshes, so
+     * each is kept where the resource exists and dropped where it does not. Resolves to what it did.
+     */
+    async takeOver(context: StackContext, dead: DeadAttempt, options: EngineCallOptions): Promise<{ lock: string; adopted: string[]; cleared: string[] }> {
+      if (!(await exists(context.tenantId, options.signal))) return { lock: 'none', adopted: [], cleared: [] };
+      const verdict = await lockAfterLiveHolders(context.tenantId, dead, options.signal);
+      return withStack(context, options.signal, async (stack) => {
+        // A backend whose locks cannot be read (s3): the job engine only hands an operation over after
+        // its owner's heartbeats stopped, so the lock is the dead attempt's.
+        if (verdict.kind === 'dead' || verdict.kind === 'unknown') await boundedEngineCall(stack.name, options.signal, () => stack.cancel());
+        const exported = await boundedEngineCall(stack.name, options.signal, () => stack.exportStack());
+        const adoption = adoptPendingCreates(exported);
+        if (adoption) {
+          await boundedEngineCall(stack.name, options.signal, () => stack.importStack(adoption.deployment));
+          // Read every adopted resource back: one that does not exist leaves the state here.
+          await stack.refresh({ onEvent: options.onEvent, signal: options.signal });
+        }
+        return { lock: verdict.kind, adopted: adoption?.adopted ?? [], cleared: adoption?.cleared ?? [] };
+      });
+    },
+
+    /** Clears the lock this replica's own terminated engine run left; an unlocked stack is fine. */
+    async clearLock(context: StackContext, signal: AbortSignal): Promise<void> {
+      await withStack(context, signal, (stack) => boundedEngineCall(stack.name, signal, () => stack.cancel()));
+    },
+
     /** The plan for a new or existing tenant; a stack created only for the preview is removed again. */
-    async preview(tenantId: string, settings: ThumbnailSettings, signal: AbortSignal): Promise<PreviewResult> {
-      const existed = await exists(tenantId, signal);
-      const stack = await stackFor(tenantId, settings, signal);
-      const steps: PreviewResult['steps'] = [];
-      try {
-        const result = await stack.preview({
-          signal,
-          onEvent(event) {
-            const step = event.resourcePreEvent?.metadata;
-            if (step && step.type !== 'pulumi:pulumi:Stack' && !step.type.startsWith('pulumi:providers:')) {
-              steps.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn, urn: step.urn });
-            }
-          },
-        });
-        const summary = result.changeSummary;
-        return {
-          changes: { create: summary.create ?? 0, update: summary.update ?? 0, delete: summary.delete ?? 0, same: summary.same ?? 0 },
-          steps,
-        };
-      } finally {
-        // Its own bound: an aborted preview still removes the stack it created.
-        if (!existed) await removeStack(stack, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
-      }
+    async preview(context: StackContext, signal: AbortSignal): Promise<PreviewResult> {
+      const existed = await exists(context.tenantId, signal);
+      return withStack(context, signal, async (stack) => {
+        const steps: PreviewResult['steps'] = [];
+        try {
+          const result = await stack.preview({
+            signal,
+            onEvent(event) {
+              const step = event.resourcePreEvent?.metadata;
+              if (step && step.type !== 'pulumi:pulumi:Stack' && !step.type.startsWith('pulumi:providers:')) {
+                steps.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn, urn: step.urn });
+              }
+            },
+          });
+          const summary = result.changeSummary;
+          return {
+            changes: { create: summary.create ?? 0, update: summary.update ?? 0, delete: summary.delete ?? 0, same: summary.same ?? 0 },
+            steps,
+          };
+        } finally {
+          // Its own bound: an aborted preview still removes the stack it created.
+          if (!existed) await boundedEngineCall(stack.name, AbortSignal.timeout(CLEANUP_TIMEOUT_MS), () => stack.workspace.removeStack(stack.name));
+        }
+      });
     },
 
     exists,

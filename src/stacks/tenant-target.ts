@@ -26,15 +26,19 @@ export type AwsTarget = {
 
 export type TenantTarget = LocalTarget | AwsTarget;
 
-/** The engine's files under the data dir: fixed work dirs (one per project) keep stack settings. */
-export function engineDirs(dataDir: string) {
+/**
+ * The engine's files: the local backend's state under the data dir every replica shares, and
+ * this replica's own PULUMI_HOME and work dirs under its scratch dir.
+ */
+export function engineDirs(dataDir: string, scratchDir: string) {
   return {
-    projectsDir: join(dataDir, 'pulumi', 'projects'),
-    pulumiHome: join(dataDir, 'pulumi', 'home'),
+    workDirs: join(scratchDir, 'work'),
+    pulumiHome: join(scratchDir, 'pulumi-home'),
     stateDir: join(dataDir, 'state'),
   };
 }
 
+/** The local backend is the shared data dir's state dir: every replica sees every stack. */
 export function backendUrl(target: TenantTarget, dataDir: string): string {
-  return target.kind === 'local' ? `file://${engineDirs(dataDir).stateDir}` : target.backendUrl;
+  return target.kind === 'local' ? `file://${join(dataDir, 'state')}` : target.backendUrl;
 }

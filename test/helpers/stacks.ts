@@ -1,11 +1,21 @@
-// Test fixture for tenant stacks on the local target: a real versitygw, a temp data dir with its
-// own PULUMI_HOME and file backend, a fixed test passphrase. Everything is removed by the test.
+// Test fixture for tenants on the local target: a real versitygw, a temp data dir with its file
+// backend, a fixed test passphrase, and one replica's tenant side on a real database and job
+// engine. Everything is stopped and removed by the test.
 import type { Test } from 'tap';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { LocalObjectStore } from '../../src/local/object-store.js';
 import { startTestStore, tempDir, testS3Client } from './local-store.js';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { PgBoss } from 'pg-boss';
 import type { LocalTarget } from '../../src/stacks/tenant-target.js';
-import { openTenantService, openTenantStore, tenantStorePath, type OpenTenantServiceOptions, type TenantService } from '../../src/stacks/index.js';
+import { createTenantStacks, type TenantStacks } from '../../src/stacks/index.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createJobEngine } from '../../src/db/job-engine.js';
+import { isFinished } from '../../src/domain/tenant-lifecycle.js';
+import { startTenantOperations, type TenantOperations, type TenantOperationsOptions } from '../../src/tenants/tenant-operations.js';
+import type { TenantLifecycle } from '../../src/tenants/tenant-types.js';
 
 export const TEST_PASSPHRASE = 'thumbforge-test-passphrase';
 /** Where a fixture child process finds its input, secrets included: never on argv, which `ps` shows. */
@@ -18,8 +28,11 @@ export async function localTestTarget(t: Test) {
   return { store, dataDir, target };
 }
 
-/** Waits until `check` holds, polling; fails the wait with `what` after the deadline. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+/**
+ * Waits until `check` holds, polling; fails the wait with `what` after the deadline. The deadline
+ * catches a hang and is never a measure of speed: engine runs on two loaded cores stay far inside it.
+ */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -39,26 +52,60 @@ export function bucketExists(store: LocalObjectStore, name: string): Promise<boo
 
 export const quietLogger = { info() {}, warn() {}, error() {} };
 
-type TestServiceOptions = { maxConcurrentOperations?: number; operationTimeoutSeconds?: number; logger?: OpenTenantServiceOptions['logger'] };
+export type TestTenantsOptions = {
+  maxConcurrentOperations?: number;
+  operationTimeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  replicaId?: string;
+  /** A shared database (a PostgreSQL URL); otherwise PGlite under the data dir. */
+  databaseUrl?: string;
+  logger?: TenantOperationsOptions['logger'];
+};
 
-/** The service on the local target, closed by the test (close also closes its store). */
-export async function openTestService(t: Test, env: { dataDir: string; target: LocalTarget }, options: TestServiceOptions = {}): Promise<TenantService> {
-  const service = await openTenantService({
-    store: openTenantStore(tenantStorePath(env.dataDir)),
-    target: env.target,
-    dataDir: env.dataDir,
-    maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
+export type TestTenants = TenantOperations & { db: Database; boss: PgBoss; stacks: TenantStacks; close(): Promise<void> };
+
+/**
+ * One replica's tenant side on the local target, with the real engine, database and job engine.
+ * `close` stops the workers with no grace, then the job engine and the database.
+ */
+export async function openTenantsReplica(env: { dataDir: string; target: LocalTarget }, options: TestTenantsOptions = {}): Promise<TestTenants> {
+  const replicaId = options.replicaId ?? `test-${process.pid}`;
+  const db = await openDatabase({ url: options.databaseUrl, dataDir: env.dataDir });
+  await migrate(db);
+  const heartbeatSeconds = options.heartbeatSeconds ?? 10;
+  const boss = await createJobEngine({ db, replicaId, heartbeatSeconds, logger: options.logger ?? quietLogger });
+  const stacks = createTenantStacks({ target: env.target, dataDir: env.dataDir, scratchDir: join(env.dataDir, 'scratch', replicaId) });
+  const operations = await startTenantOperations({
+    db,
+    boss,
+    stacks,
+    replica: { id: replicaId, host: hostname() },
+    heartbeatSeconds,
     operationTimeoutSeconds: options.operationTimeoutSeconds ?? 300,
+    maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
     logger: options.logger ?? quietLogger,
   });
-  t.teardown(() => service.close());
-  return service;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await operations.stop(0);
+      await boss.stop({ graceful: false, close: true, timeout: 5_000 });
+      await db.close();
+    })());
+  return { ...operations, db, boss, stacks, close };
+}
+
+/** A replica closed by the test. */
+export async function openTestTenants(t: Test, env: { dataDir: string; target: LocalTarget }, options: TestTenantsOptions = {}): Promise<TestTenants> {
+  const replica = await openTenantsReplica(env, options);
+  t.teardown(() => replica.close());
+  return replica;
 }
 
 /** Resolves with the operation once it has finished. */
-export function finished(service: TenantService, operationId: string) {
-  return eventually(() => {
-    const operation = service.operation(operationId);
-    return operation && ['succeeded', 'failed', 'interrupted'].includes(operation.status) ? operation : undefined;
-  }, `operation ${operationId} to finish`);
+export function finished(tenants: Pick<TenantLifecycle, 'operation'>, operationId: string) {
+  return eventually(async () => {
+    const operation = await tenants.operation(operationId);
+    return operation && isFinished(operation.status) ? operation : undefined;
+  }, `operation ${operationId} to finish`, 300_000);
 }

@@ -1,8 +1,8 @@
-// Tenant API keys name their tenant, are stored only as a hash and are checked in constant time.
+// Tenant API keys name their tenant and are stored only as a hash; secrets compare in constant time.
 import t from 'tap';
-import { hashApiKey, matchesApiKeyHash, newApiKey, sameSecret, tenantIdOfApiKey } from '../../src/server/auth/api-keys.js';
+import { hashApiKey, newApiKey, sameSecret, tenantIdOfApiKey } from '../../src/domain/api-keys.js';
 
-t.test('a key names its tenant and matches only its own hash', async (t) => {
+t.test('a key names its tenant and hashes to a digest that does not contain it', async (t) => {
   const key = newApiKey('acme-2');
   t.match(key, /^tf_acme-2_[A-Za-z0-9_-]{43}$/);
   t.not(newApiKey('acme-2'), key, 'random');
@@ -10,10 +10,8 @@ t.test('a key names its tenant and matches only its own hash', async (t) => {
   const hash = hashApiKey(key);
   t.match(hash, /^[0-9a-f]{64}$/);
   t.notOk(hash.includes(key.slice(10)), 'the hash does not contain the key');
-  t.ok(matchesApiKeyHash(key, hash));
-  t.notOk(matchesApiKeyHash(`${key}x`, hash), 'a longer key');
-  t.notOk(matchesApiKeyHash(key.slice(0, -1), hash), 'a shorter key');
-  t.notOk(matchesApiKeyHash(key, 'not-a-hash'), 'a malformed stored hash never matches');
+  t.not(hashApiKey(`${key}x`), hash, 'a longer key hashes differently');
+  t.equal(hashApiKey(key), hash, 'and the same key the same');
 });
 
 t.test('malformed keys name no tenant', async (t) => {

@@ -1,7 +1,7 @@
 // The shapes of the HTTP answers the console reads (see DESIGN.md, HTTP contract): only the
 // fields it shows. Statuses come from the stacks' own types, so a new status fails the build here.
 // Types only: it must never import runtime code from src/ into the browser bundle.
-import type { OperationKind, OperationStatus, TenantStatus } from '../../src/stacks/tenant-service-types.js';
+import type { OperationKind, OperationStatus, TenantStatus } from '../../src/tenants/tenant-types.js';
 
 export type { OperationStatus, TenantStatus };
 

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Forbidden, InvalidRequest, TenantNotFound, Unauthorized } from '../../domain/errors.js';
-import { matchesApiKeyHash, sameSecret, tenantIdOfApiKey } from '../auth/api-keys.js';
+import { sameSecret } from '../../domain/api-keys.js';
 
 export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string };
 /** `admin`: the admin token only. `any`: the admin token or a tenant key. */
@@ -45,10 +45,8 @@ export default fp(
 
     async function principalOf(token: string): Promise<Principal | undefined> {
       if (sameSecret(token, options.adminToken)) return { kind: 'admin' };
-      const tenantId = tenantIdOfApiKey(token);
-      if (!tenantId) return undefined;
-      const tenant = (await app.services).tenants.get(tenantId);
-      return tenant && matchesApiKeyHash(token, tenant.apiKeyHash) ? { kind: 'tenant', tenantId } : undefined;
+      const tenantId = await (await app.services).tenants.authenticate(token);
+      return tenantId ? { kind: 'tenant', tenantId } : undefined;
     }
 
     app.addHook('onRequest', async (request, reply) => {

@@ -1,16 +1,20 @@
 // Decorates the app with the services its routes call. They are handed in (the app never builds
-// stacks, stores or runners) and may arrive after the app listens: on the local target the object
-// store only starts once the webhook route answers, so routes await `app.services`.
+// stacks, stores or runners) and arrive after the app listens: on the local target the object
+// store only starts once the webhook route answers. Until they have arrived, every API route
+// answers 503 at once rather than hanging; routes then await `app.services`.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { S3Connection } from '../../domain/s3-connection.js';
-import type { TenantService } from '../../stacks/tenant-service-types.js';
+import { ServiceStarting } from '../../domain/errors.js';
+import type { TenantLifecycle } from '../../tenants/tenant-types.js';
 import { createObjectStorage } from '../storage/object-storage.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
 /** What the composition root hands the app. */
 export type ServiceDependencies = {
-  tenants: TenantService;
+  tenants: TenantLifecycle;
+  /** Whether the replica can serve: its database answers (readiness, not liveness). */
+  ready(): Promise<boolean>;
   /** Where tenant buckets live: AWS, or the local object store. */
   objectStore: S3Connection;
   /** The local function runner's intake for object-store events; absent on AWS. */
@@ -18,7 +22,8 @@ export type ServiceDependencies = {
 };
 
 export type AppServices = {
-  tenants: TenantService;
+  tenants: TenantLifecycle;
+  ready(): Promise<boolean>;
   videos: VideoService;
   acceptObjectEvent?: (event: unknown) => void;
 };
@@ -26,6 +31,8 @@ export type AppServices = {
 declare module 'fastify' {
   interface FastifyInstance {
     services: Promise<AppServices>;
+    /** True once the services have arrived: migrations, recovery and workers are up. */
+    servicesStarted(): boolean;
   }
 }
 
@@ -36,11 +43,20 @@ export default fp(
       const storage = createObjectStorage(deps.objectStore);
       closeStorage = () => storage.close();
       const videos = createVideoService({ tenants: deps.tenants, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
-      return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent };
+      return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
-    // A failed start is reported by whoever started the service; never an unhandled rejection here.
-    ready.catch(() => undefined);
+    let started = false;
+    ready.then(
+      () => (started = true),
+      // A failed start is reported by whoever started the service; never an unhandled rejection here.
+      () => undefined,
+    );
     app.decorate('services', ready);
+    app.decorate('servicesStarted', () => started);
+    // Before the auth hook (registered after this plugin): a route that needs a caller needs the services.
+    app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.config.access && !started) throw new ServiceStarting('thumbforge is starting (database, migrations, recovery); retry in a moment');
+    });
     app.addHook('onClose', async () => closeStorage());
   },
   { name: 'services' },

@@ -15,7 +15,7 @@ import {
   videoKey,
 } from '../../domain/video-layout.js';
 import type { ThumbnailSettings } from '../../domain/thumbnail-settings.js';
-import type { Tenant, TenantService } from '../../stacks/tenant-service-types.js';
+import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { VideoIntake } from './video-intake.js';
 
@@ -65,13 +65,13 @@ function errorReason(record: unknown): string {
   return 'the thumbnailer could not process this video';
 }
 
-export function createVideoService(deps: { tenants: TenantService; storage: ObjectStorage; urlTtlSeconds: number; maxUploadBytes: number }): VideoService {
+export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>; storage: ObjectStorage; urlTtlSeconds: number; maxUploadBytes: number }): VideoService {
   const { tenants, storage, urlTtlSeconds, maxUploadBytes } = deps;
   const partSize = uploadPartSize(maxUploadBytes);
 
   /** The tenant's bucket; uploads need a ready tenant, reads only an existing bucket. */
-  function bucketOf(tenantId: string, purpose: 'upload' | 'read'): { tenant: Tenant; bucket: string } {
-    const tenant = tenants.get(tenantId);
+  async function bucketOf(tenantId: string, purpose: 'upload' | 'read'): Promise<{ tenant: Tenant; bucket: string }> {
+    const tenant = await tenants.get(tenantId);
     if (!tenant) throw new TenantNotFound(tenantId);
     const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
     if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
@@ -90,7 +90,7 @@ export function createVideoService(deps: { tenants: TenantService; storage: Obje
     async upload({ tenantId, fileName, file }) {
       const intake = new VideoIntake(maxUploadBytes);
       try {
-        const { tenant, bucket } = bucketOf(tenantId, 'upload');
+        const { tenant, bucket } = await bucketOf(tenantId, 'upload');
         // The client left mid-upload: fail the intake, which aborts the multipart upload.
         file.once('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
         file.pipe(intake);
@@ -109,7 +109,7 @@ export function createVideoService(deps: { tenants: TenantService; storage: Obje
     },
 
     async get(tenantId, videoId) {
-      const { tenant, bucket } = bucketOf(tenantId, 'read');
+      const { tenant, bucket } = await bucketOf(tenantId, 'read');
       if (!isVideoId(videoId)) throw new VideoNotFound(videoId);
       const [video] = (await storage.list(bucket, { prefix: `${VIDEO_PREFIX}${videoId}/`, maxKeys: 1 })).objects;
       if (!video) throw new VideoNotFound(videoId);
@@ -123,7 +123,7 @@ export function createVideoService(deps: { tenants: TenantService; storage: Obje
     },
 
     async thumbnails(tenantId, { limit, cursor }) {
-      const { bucket } = bucketOf(tenantId, 'read');
+      const { bucket } = await bucketOf(tenantId, 'read');
       const page = await storage.list(bucket, { prefix: THUMBNAIL_PREFIX, startAfter: cursor ? decodeCursor(cursor) : undefined, maxKeys: limit });
       const items = await Promise.all(
         page.objects.flatMap((object) => {

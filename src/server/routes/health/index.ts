@@ -1,5 +1,6 @@
-// Liveness: answers 200 while the process serves requests. It checks nothing downstream, so a
-// slow object store or engine never gets a healthy replica restarted.
+// Liveness and readiness. /healthz answers 200 while the process serves requests and checks
+// nothing downstream, so a slow store or engine never gets a healthy replica restarted. /readyz
+// answers 200 only once migrations, recovery and workers are up and the database answers now.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 
@@ -14,6 +15,26 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: the database answers, and migrations and recovery are done',
+        response: {
+          200: z.object({ status: z.literal('ready') }),
+          503: z.object({ status: z.enum(['starting', 'database-unreachable']) }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (!app.servicesStarted()) return reply.code(503).send({ status: 'starting' as const });
+      const { ready } = await app.services;
+      if (!(await ready())) return reply.code(503).send({ status: 'database-unreachable' as const });
+      return { status: 'ready' as const };
+    },
   );
 };
 

@@ -3,7 +3,7 @@
 // constant time and a wrong one gets a plain 404, as if the route did not exist.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import { sameSecret } from '../../auth/api-keys.js';
+import { sameSecret } from '../../../domain/api-keys.js';
 
 export const OBJECT_EVENTS_PATH = '/internal/object-events';
 

@@ -1,22 +1,30 @@
 // GET /tenants/:id/events: the current or last operation's engine events as Server-Sent Events,
-// replayed from the start (or after Last-Event-ID), then live, then `done`. A client that
-// leaves aborts the subscription; the stream never outlives its connection.
+// replayed from the start (or after Last-Event-ID), then live from whichever replica runs it,
+// then `done`. Event ids are `<operationId>:<seq>`, so a Last-Event-ID of an older operation
+// never skips into a newer one. A client that leaves aborts the subscription.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { TenantNotFound } from '../../../domain/errors.js';
-import type { Operation, OperationStreamItem, Tenant } from '../../../stacks/tenant-service-types.js';
+import type { Operation, OperationStreamItem, Tenant } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
 import { tenantParams, viewOperation } from './schemas.js';
 
 type Options = { lastOperation(tenantId: string): Promise<{ tenant: Tenant; operation?: Operation }> };
 
-async function* sseMessages(items: AsyncIterable<OperationStreamItem>, afterSeq: number) {
+async function* sseMessages(operationId: string, items: AsyncIterable<OperationStreamItem>) {
   for await (const item of items) {
     if (item.type === 'done') {
       yield { event: 'done', data: item.data };
       return;
     }
-    if (item.data.seq > afterSeq) yield { id: String(item.data.seq), event: 'engine', data: item.data };
+    yield { id: `${operationId}:${item.data.seq}`, event: 'engine', data: item.data };
   }
+}
+
+/** The sequence to resume after: only a Last-Event-ID of this very operation counts. */
+function resumeAfter(lastEventId: string | string[] | undefined, operationId: string): number {
+  const [id, seq] = String(lastEventId ?? '').split(':');
+  const after = Number(seq);
+  return id === operationId && Number.isInteger(after) && after >= 0 ? after : 0;
 }
 
 const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
@@ -32,7 +40,8 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
       schema: {
         tags: ['tenants'],
         summary: "The current or last operation's engine events (text/event-stream), ending with `done`",
-        description: 'Events: `operation` (the record, first), `engine` (id = sequence number; replayed, then live), `done` ({operationId,status,error?}). Send Last-Event-ID to resume.',
+        description:
+          'Events: `operation` (the record, first), `engine` (id = `<operationId>:<seq>`; replayed, then live), `done` ({operationId,status,error?}). Send Last-Event-ID to resume within the same operation.',
         security: [{ bearer: [] }],
         params: tenantParams,
         produces: ['text/event-stream'],
@@ -49,10 +58,10 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
         left.abort();
         open.delete(left);
       });
-      const afterSeq = Number(request.headers['last-event-id'] ?? -1);
+      const afterSeq = resumeAfter(request.headers['last-event-id'], operation.id);
       await reply.sse.send({ event: 'operation', data: viewOperation(operation) });
       try {
-        await reply.sse.send(sseMessages(tenants.events(operation.id, left.signal), Number.isFinite(afterSeq) ? afterSeq : -1));
+        await reply.sse.send(sseMessages(operation.id, tenants.events(operation.id, afterSeq, left.signal)));
       } catch (error) {
         if (!left.signal.aborted) throw error;
       }

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
-import type { Operation, Tenant, TenantService } from '../../../stacks/tenant-service-types.js';
-import { hashApiKey, newApiKey } from '../../auth/api-keys.js';
+import type { Operation, Tenant, TenantLifecycle } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
 import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
 import tenantEvents from './events.js';
@@ -15,20 +14,20 @@ const security = [{ bearer: [] }];
 const admin = { access: 'admin' } as const;
 
 /** The record of the tenant's most recent operation, if it has had one. */
-const lastOperationOf = (tenants: TenantService, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
+const lastOperationOf = async (tenants: TenantLifecycle, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
 
 /** The 202 body for a queued destroy or retry: the tenant's status as the operation left it. */
-function accepted(tenants: TenantService, id: string, operation: Operation) {
+async function accepted(tenants: TenantLifecycle, id: string, operation: Operation) {
   const fallback = operation.kind === 'destroy' ? 'deleting' : 'provisioning';
-  return { id, status: tenants.get(id)?.status ?? fallback, operation: viewOperation(operation) };
+  return { id, status: (await tenants.get(id))?.status ?? fallback, operation: viewOperation(operation) };
 }
 
 const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   const lastOperation = async (tenantId: string) => {
     const { tenants } = await app.services;
-    const tenant = tenants.get(tenantId);
+    const tenant = await tenants.get(tenantId);
     if (!tenant) throw new TenantNotFound(tenantId);
-    return { tenant, operation: lastOperationOf(tenants, tenant) };
+    return { tenant, operation: await lastOperationOf(tenants, tenant) };
   };
 
   app.post(
@@ -45,9 +44,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenants } = await app.services;
-      const apiKey = newApiKey(request.body.id);
       const settings = request.body.thumbnail ?? DEFAULT_THUMBNAIL_SETTINGS;
-      const { tenant, operation } = await tenants.provision({ id: request.body.id, settings, apiKeyHash: hashApiKey(apiKey) });
+      const { tenant, operation, apiKey } = await tenants.provision({ id: request.body.id, settings });
       reply.code(202).header('location', `/tenants/${tenant.id}`);
       return { id: tenant.id, status: tenant.status, apiKey, operation: viewOperation(operation) };
     },
@@ -58,7 +56,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     { config: admin, schema: { tags: ['tenants'], summary: 'List tenants', security, response: { 200: z.object({ tenants: z.array(tenantView) }) } } },
     async () => {
       const { tenants } = await app.services;
-      return { tenants: tenants.list().map((tenant) => viewTenant(tenant, lastOperationOf(tenants, tenant))) };
+      const all = await tenants.list();
+      return { tenants: await Promise.all(all.map(async (tenant) => viewTenant(tenant, await lastOperationOf(tenants, tenant)))) };
     },
   );
 
@@ -121,7 +120,11 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { tenants } = await app.services;
-      return tenants.preview(request.params.id, request.body?.thumbnail);
+      // A client that leaves cancels its preview.
+      const left = new AbortController();
+      request.raw.once('close', () => request.raw.complete || left.abort());
+      request.socket.once('close', () => left.abort());
+      return tenants.preview(request.params.id, request.body?.thumbnail, left.signal);
     },
   );
 

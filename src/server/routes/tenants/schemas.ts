@@ -3,16 +3,18 @@
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
-import type { Operation, Tenant } from '../../../stacks/tenant-service-types.js';
+import { OPERATION_KINDS, OPERATION_STATUSES, TENANT_STATUSES } from '../../../domain/tenant-lifecycle.js';
+import type { Operation, Tenant } from '../../../tenants/tenant-types.js';
 
 export const tenantParams = z.object({ id: tenantIdSchema });
 
-const tenantStatus = z.enum(['provisioning', 'ready', 'failed', 'interrupted', 'deleting', 'updating']);
+const tenantStatus = z.enum(TENANT_STATUSES);
 
 export const operationView = z.object({
   id: z.string(),
-  kind: z.enum(['up', 'destroy', 'refresh']),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'interrupted']),
+  kind: z.enum(OPERATION_KINDS),
+  status: z.enum(OPERATION_STATUSES),
+  attempt: z.number().int(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -33,6 +35,8 @@ export const tenantView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   settings: thumbnailSettingsSchema,
+  settingsVersion: z.number().int(),
+  appliedSettingsVersion: z.number().int().optional(),
   outputs: outputsView.optional(),
   lastOperation: operationView.optional(),
 });
@@ -41,11 +45,11 @@ export const tenantView = z.object({
 export const operationAccepted = z.object({ id: z.string(), status: tenantStatus, operation: operationView });
 
 export function viewOperation(operation: Operation): z.infer<typeof operationView> {
-  const { id, kind, status, createdAt, startedAt, finishedAt, error } = operation;
-  return { id, kind, status, createdAt, startedAt, finishedAt, error };
+  const { id, kind, status, createdAt, startedAt, finishedAt, attempt, error } = operation;
+  return { id, kind, status, createdAt, startedAt, finishedAt, attempt, error };
 }
 
 export function viewTenant(tenant: Tenant, lastOperation?: Operation): z.infer<typeof tenantView> {
-  const { id, status, createdAt, updatedAt, settings, outputs } = tenant;
-  return { id, status, createdAt, updatedAt, settings, outputs, lastOperation: lastOperation && viewOperation(lastOperation) };
+  const { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs } = tenant;
+  return { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs, lastOperation: lastOperation && viewOperation(lastOperation) };
 }

@@ -1,7 +1,8 @@
-// Tenant API keys and secret comparison: a key names its tenant (`tf_<tenantId>_<random>`) so the
-// tenant is found without a scan; only its sha256 is stored. Never compares secrets with `===`.
+// Tenant API keys and secret comparison: a key names its tenant (`tf_<tenantId>_<random>`), and
+// only its sha256 is stored, found by an index lookup (a 256-bit random key's hash gives a timing
+// observer nothing to steer). Never compares secrets with `===`.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isTenantId } from '../../domain/tenant-id.js';
+import { isTenantId } from './tenant-id.js';
 
 const KEY_PREFIX = 'tf_';
 
@@ -26,11 +27,4 @@ export function tenantIdOfApiKey(apiKey: string): string | undefined {
 export function sameSecret(given: string, expected: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(given), digest(expected));
-}
-
-/** Constant-time check of a presented key against a stored sha256 hex digest. */
-export function matchesApiKeyHash(apiKey: string, storedHash: string): boolean {
-  const given = Buffer.from(hashApiKey(apiKey), 'hex');
-  const stored = Buffer.from(storedHash, 'hex');
-  return stored.length === given.length && timingSafeEqual(given, stored);
 }

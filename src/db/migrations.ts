@@ -1,0 +1,20 @@
+// The service's schema, as an ordered list of migrations (kept in TypeScript, so tsx and the
+// compiled dist/ read the same list and no build step copies .sql files). Append only: never edit
+// or renumber a migration that has shipped; a change is a new one.
+export type Migration = { version: number; name: string; sql: string };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants',
+    sql: `
+      CREATE TABLE tenants (id text PRIMARY KEY, status text NOT NULL, settings jsonb NOT NULL, settings_version integer NOT NULL DEFAULT 1, applied_settings_version integer, outputs jsonb, stack_settings jsonb, drift jsonb, created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), last_operation_id text);
+      CREATE TABLE tenant_keys (id text PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, hash text NOT NULL UNIQUE, prefix text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), last_used_at timestamptz, revoked_at timestamptz);
+      CREATE INDEX tenant_keys_by_tenant ON tenant_keys (tenant_id, created_at);
+      CREATE TABLE operations (id text PRIMARY KEY, tenant_id text NOT NULL, kind text NOT NULL, status text NOT NULL, settings_version integer, created_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz, finished_at timestamptz, attempt integer NOT NULL DEFAULT 0, fencing_token integer NOT NULL DEFAULT 0, owner_replica text, owner_host text, job_id text, error text);
+      CREATE INDEX operations_by_tenant ON operations (tenant_id, created_at DESC, id DESC);
+      CREATE INDEX operations_by_status ON operations (status) WHERE status IN ('queued', 'running');
+      CREATE TABLE operation_events (operation_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now(), event jsonb NOT NULL, PRIMARY KEY (operation_id, seq));
+    `,
+  },
+];

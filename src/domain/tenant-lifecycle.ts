@@ -1,0 +1,47 @@
+// The tenant and operation state machine, written down once: which statuses exist, which are
+// final, and the status a tenant shows while an operation runs and after it ends. Pure facts:
+// no I/O, and no other module decides a tenant's status on its own.
+
+export const TENANT_STATUSES = ['provisioning', 'ready', 'failed', 'interrupted', 'deleting', 'updating'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export const OPERATION_KINDS = ['up', 'destroy', 'refresh'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+export const OPERATION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'interrupted', 'cancelled'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+
+/** An operation in one of these has ended: nothing writes to it again. */
+export const FINISHED_OPERATION_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'interrupted', 'cancelled'];
+
+export function isFinished(status: OperationStatus): boolean {
+  return FINISHED_OPERATION_STATUSES.includes(status);
+}
+
+/** A tenant in one of these has an operation queued or running. */
+export const TRANSITIONAL_TENANT_STATUSES: readonly TenantStatus[] = ['provisioning', 'deleting', 'updating'];
+
+/**
+ * The tenant's status from the moment an operation is queued: a destroy deletes; an `up` provisions
+ * a tenant that has never been ready and updates one that has resources.
+ */
+export function statusWhileQueued(kind: OperationKind, hasResources: boolean): TenantStatus {
+  if (kind === 'destroy') return 'deleting';
+  return hasResources ? 'updating' : 'provisioning';
+}
+
+/**
+ * The tenant's status once an operation ended. `undefined` means the record goes (a destroy
+ * that succeeded) or stays as it was (a refresh changes no status).
+ */
+export function statusAfter(kind: OperationKind, outcome: 'succeeded' | 'failed' | 'interrupted' | 'cancelled', previous: TenantStatus): TenantStatus | undefined {
+  if (kind === 'refresh') return undefined;
+  if (outcome === 'succeeded') return kind === 'up' ? 'ready' : undefined;
+  if (outcome === 'cancelled') return previous === 'provisioning' ? 'failed' : TRANSITIONAL_TENANT_STATUSES.includes(previous) ? 'interrupted' : previous;
+  return outcome;
+}
+
+/** Only a tenant whose last operation did not reach its goal may be retried. */
+export function canRetry(status: TenantStatus): boolean {
+  return status === 'failed' || status === 'interrupted';
+}

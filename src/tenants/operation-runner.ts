@@ -1,0 +1,185 @@
+// Runs one tenant operation job: claims the operation (a new attempt and fencing token), takes
+// the stack over from an attempt that died, runs the engine call and records the outcome. Every
+// write carries the fencing token, so a late write from an earlier attempt is refused; a replica
+// that loses the database ends its engine run before its heartbeat can lapse and the job move on.
+// It never lets an engine error escape as an exception, except to hand the job to another replica.
+import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
+import { statusAfter } from '../domain/tenant-lifecycle.js';
+import { describeFailure } from '../stacks/operation-failure.js';
+import { terminateEngineRuns } from '../stacks/engine-processes.js';
+import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
+import type { OperationEventLog } from './operation-events.js';
+import {
+  claimIsCurrent,
+  claimOperation,
+  deleteTenant,
+  finishOperation,
+  getTenant,
+  saveStackSettings,
+  stackSettingsOf,
+  updateTenant,
+  type OperationClaim,
+} from './tenant-records.js';
+import type { Tenant } from './tenant-types.js';
+
+export type OperationJob = { id: string; data: { operationId: string }; signal: AbortSignal };
+
+export type OperationRunnerDeps = {
+  db: Database;
+  stacks: TenantStacks;
+  events: OperationEventLog;
+  replica: { id: string; host: string };
+  heartbeatSeconds: number;
+  operationTimeoutSeconds: number;
+  /** Aborted when the replica's shutdown grace has run out: runs still going are handed over. */
+  shutdown: AbortSignal;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+};
+
+/** Thrown to give the job back to the queue, so a live replica takes the operation over. */
+export class OperationHandedOver extends Error {}
+
+const CONCURRENT_UPDATE_ATTEMPTS = 3;
+const CONCURRENT_UPDATE_BACKOFF_MS = 2000;
+/** How long a cancelled engine run may take to stop on its own before it is terminated. */
+const ENGINE_CANCEL_GRACE_MS = 10_000;
+
+export function createOperationRunner(deps: OperationRunnerDeps) {
+  const { db, stacks, logger } = deps;
+
+  /**
+   * Aborts when the claim is lost: a later attempt fenced this one out, or the database has not
+   * answered for half a heartbeat, so the run ends before the job engine can give it to another replica.
+   */
+  function leaseGuard(claim: OperationClaim) {
+    const lost = new AbortController();
+    const budgetMs = (deps.heartbeatSeconds * 1000) / 2;
+    let lastContact = Date.now();
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) {
+        if (Date.now() - lastContact > budgetMs) lost.abort(new Error('lost the database'));
+        return;
+      }
+      checking = true;
+      claimIsCurrent(db, claim.operation.id, claim.fencingToken).then(
+        (current) => {
+          checking = false;
+          lastContact = Date.now();
+          if (!current) lost.abort(new Error('fenced out'));
+        },
+        () => {
+          checking = false;
+          if (Date.now() - lastContact > budgetMs) lost.abort(new Error('lost the database'));
+        },
+      );
+    }, budgetMs / 4);
+    return { signal: lost.signal, stop: () => clearInterval(timer) };
+  }
+
+  return async function runOperation(job: OperationJob): Promise<void> {
+    const claim = await claimOperation(db, job.data.operationId, { replica: deps.replica.id, host: deps.replica.host, jobId: job.id });
+    if (!claim) return; // it ended (cancelled, or finished by an attempt whose completion was not recorded)
+    const { operation, fencingToken } = claim;
+    const log = { operationId: operation.id, tenantId: operation.tenantId, kind: operation.kind, attempt: operation.attempt };
+    const tenant = await getTenant(db, operation.tenantId);
+    if (!tenant) {
+      await finishOperation(db, operation.id, fencingToken, { status: 'failed', error: 'the tenant record is gone' });
+      return;
+    }
+    deps.events.changed(operation.id);
+    if (claim.previous) logger.warn({ ...log, previous: claim.previous }, 'taking over an operation whose replica stopped');
+
+    const lease = leaseGuard(claim);
+    let fenced = false;
+    const recorder = deps.events.recorder(operation.id, fencingToken, () => (fenced = true));
+    const timeout = AbortSignal.timeout(deps.operationTimeoutSeconds * 1000);
+    const signal = AbortSignal.any([timeout, deps.shutdown, lease.signal, job.signal]);
+    const diagnostics: string[] = [];
+    const onEvent = (event: EngineEvent) => {
+      if (event.diagnosticEvent?.severity === 'error') diagnostics.push(event.diagnosticEvent.message);
+      recorder.record(event as unknown as Record<string, unknown>);
+    };
+    const context: StackContext = {
+      tenantId: tenant.id,
+      settings: tenant.settings,
+      stackSettings: (await stackSettingsOf(db, tenant.id)) as StackContext['stackSettings'],
+      async saveStackSettings(settings) {
+        if (!(await saveStackSettings(db, operation.id, fencingToken, tenant.id, settings as Record<string, unknown>))) throw new Error('fenced out');
+      },
+    };
+    // Cancelling asks the engine to stop; one blocked in a provider call is terminated after a grace.
+    let terminated: Promise<number> | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => (grace = setTimeout(() => (terminated = terminateEngineRuns(tenant.id)), ENGINE_CANCEL_GRACE_MS));
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    let outputs: Tenant['outputs'];
+    let failure: string | undefined;
+    try {
+      if (claim.previous) {
+        const taken = await stacks.takeOver(context, claim.previous, { signal });
+        logger.info({ ...log, ...taken }, 'stack taken over');
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (operation.kind === 'up') outputs = await stacks.up(context, { onEvent, signal });
+          else if (operation.kind === 'destroy') await stacks.destroy(context, { onEvent, signal });
+          break;
+        } catch (error) {
+          if (!(error instanceof ConcurrentUpdateError) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
+          logger.warn(log, 'stack busy in another process; retrying');
+          await new Promise((resolve) => setTimeout(resolve, CONCURRENT_UPDATE_BACKOFF_MS * attempt));
+        }
+      }
+    } catch (error) {
+      failure = describeFailure(error, diagnostics, { signal: timeout, timeoutSeconds: deps.operationTimeoutSeconds, closing: deps.shutdown });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+      lease.stop();
+    }
+    // A terminated engine leaves its stack locked: clear the lock so the next run can start.
+    if (terminated && (await terminated) > 0) {
+      await stacks
+        .clearLock(context, AbortSignal.timeout(CLEANUP_TIMEOUT_MS))
+        .catch((error: unknown) => logger.warn({ ...log, error: String(error) }, 'could not clear the stack lock'));
+    }
+    if (lease.signal.aborted || job.signal.aborted || fenced) {
+      // Another attempt owns the operation now, or will once the job engine sees this one's heartbeat stop.
+      logger.warn({ ...log, reason: String(lease.signal.reason ?? job.signal.reason ?? 'fenced out') }, 'operation left to another attempt');
+      throw new OperationHandedOver('this replica lost its claim on the operation');
+    }
+    if (failure !== undefined && deps.shutdown.aborted && !timeout.aborted) {
+      logger.warn(log, 'shutting down: handing the operation to another replica');
+      throw new OperationHandedOver('the replica shut down during the operation');
+    }
+    await recorder.flush().catch(() => undefined);
+    if (failure !== undefined) logger.error({ ...log, error: failure }, 'operation failed');
+    await settle(claim, tenant, failure === undefined ? { status: 'succeeded', outputs } : { status: 'failed', error: failure });
+  };
+
+  /** Records the end under the claim; the tenant's status changes only if this is still its latest operation. */
+  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs'] }) {
+    const { operation, fencingToken } = claim;
+    await db.transaction(async (tx) => {
+      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return;
+      const current = await getTenant(tx, tenant.id, { forUpdate: true });
+      if (!current) return;
+      const latest = current.lastOperationId === operation.id;
+      if (operation.kind === 'destroy' && outcome.status === 'succeeded') {
+        if (latest) await deleteTenant(tx, tenant.id);
+        return;
+      }
+      const status = latest ? statusAfter(operation.kind, outcome.status, current.status) : undefined;
+      await updateTenant(tx, tenant.id, {
+        ...(status ? { status } : {}),
+        ...(outcome.outputs?.bucket ? { outputs: outcome.outputs } : {}),
+        ...(operation.kind === 'up' && outcome.status === 'succeeded' ? { appliedSettingsVersion: tenant.settingsVersion } : {}),
+      });
+    });
+    deps.events.changed(operation.id);
+  }
+}

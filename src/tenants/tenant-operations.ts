@@ -1,0 +1,71 @@
+// Starts the tenant side of a replica on a database and a job engine: the operation queues, the
+// event log, the lifecycle the API drives, and this replica's operation workers. `stop` takes no
+// new jobs, lets running operations finish within a grace, then hands the rest to other replicas.
+import type { Logger } from 'pino';
+import type { PgBoss } from 'pg-boss';
+import type { Database } from '../db/database.js';
+import { defineQueues, readJobPayload } from '../db/job-engine.js';
+import type { TenantStacks } from '../stacks/tenant-stacks.js';
+import { createDeadOperationHandler } from './dead-operations.js';
+import { createOperationEventLog } from './operation-events.js';
+import { OPERATIONS_DEAD_LETTER_QUEUE, OPERATIONS_QUEUE, operationJobPayload, operationQueues } from './operation-queue.js';
+import { createOperationRunner, type OperationJob } from './operation-runner.js';
+import { createTenantLifecycle } from './tenant-lifecycle.js';
+import type { TenantLifecycle } from './tenant-types.js';
+
+export type TenantOperationsOptions = {
+  db: Database;
+  boss: PgBoss;
+  stacks: TenantStacks;
+  replica: { id: string; host: string };
+  heartbeatSeconds: number;
+  operationTimeoutSeconds: number;
+  maxConcurrentOperations: number;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+};
+
+export type TenantOperations = {
+  tenants: TenantLifecycle;
+  /** Stops this replica's workers: no new jobs, a grace for running ones, then a handover. */
+  stop(graceSeconds: number): Promise<void>;
+};
+
+export async function startTenantOperations(options: TenantOperationsOptions): Promise<TenantOperations> {
+  const { db, boss, stacks, logger } = options;
+  await defineQueues(boss, operationQueues(options));
+  const events = await createOperationEventLog(db);
+  const tenants = createTenantLifecycle({ db, boss, stacks, events, operationTimeoutSeconds: options.operationTimeoutSeconds });
+  const shutdown = new AbortController();
+  const runOperation = createOperationRunner({ ...options, events, shutdown: shutdown.signal });
+
+  const running = new Set<Promise<unknown>>();
+  await boss.work<{ operationId: string }>(
+    OPERATIONS_QUEUE,
+    { localConcurrency: options.maxConcurrentOperations, pollingIntervalSeconds: 1 },
+    async ([job]) => {
+      const run = runOperation({ id: job!.id, signal: job!.signal, data: readJobPayload(operationJobPayload, job!.data) } satisfies OperationJob);
+      running.add(run);
+      try {
+        await run;
+      } finally {
+        running.delete(run);
+      }
+    },
+  );
+  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events }));
+
+  return {
+    tenants,
+    async stop(graceSeconds) {
+      await Promise.all([OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue)));
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000)));
+      await Promise.race([Promise.allSettled(running), grace]);
+      clearTimeout(timer);
+      if (running.size > 0) logger.warn({ operations: running.size }, 'shutdown grace over: handing running operations to another replica');
+      shutdown.abort();
+      await Promise.allSettled(running);
+      await events.close();
+    },
+  };
+}
