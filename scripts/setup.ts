@@ -3,7 +3,7 @@
 // It never writes into the checkout beyond the provider launcher, nor guesses past a clear error.
 import { ensurePulumiCli, ensureProviderLauncher, launcherReady, pulumiCliReady } from './setup/pulumi-cli.js';
 import { ensureVersitygw, versitygwReady } from './setup/versitygw.js';
-import { CHROMIUM, debianToolReady, ensureDebianTool, FFMPEG } from './setup/debian-packages.js';
+import { CHROMIUM, debianToolReady, ensureDebianTool, FFMPEG, POSTGRESQL } from './setup/debian-packages.js';
 import { ensurePythonTools, pythonToolsReady } from './setup/python-tools.js';
 import { SetupError, step } from './setup/run-command.js';
 import { unsupportedRuntime } from '../src/domain/toolchain.js';
@@ -11,7 +11,8 @@ import { unsupportedRuntime } from '../src/domain/toolchain.js';
 const args = new Set(process.argv.slice(2));
 const ifNeeded = args.has('--if-needed');
 const forTests = args.has('--for-tests') || !ifNeeded;
-const tools = forTests ? [FFMPEG, CHROMIUM] : [FFMPEG];
+// PostgreSQL for the scale-out shape (`npm run cluster`) and the tests that run it.
+const tools = forTests ? [FFMPEG, CHROMIUM, POSTGRESQL] : [FFMPEG, POSTGRESQL];
 
 async function everythingReady(): Promise<boolean> {
   if (!launcherReady() || !versitygwReady()) return false;

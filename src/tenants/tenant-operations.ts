@@ -41,7 +41,7 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
   const running = new Set<Promise<unknown>>();
   await boss.work<{ operationId: string }>(
     OPERATIONS_QUEUE,
-    { localConcurrency: options.maxConcurrentOperations, pollingIntervalSeconds: 1 },
+    { localConcurrency: options.maxConcurrentOperations, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
     async ([job]) => {
       const run = runOperation({ id: job!.id, signal: job!.signal, data: readJobPayload(operationJobPayload, job!.data) } satisfies OperationJob);
       running.add(run);
