@@ -5,9 +5,9 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../../src/local/free-port.js';
 import { buildApp } from '../../src/server/app.js';
-import { hashApiKey, newApiKey } from '../../src/server/auth/api-keys.js';
+import { newApiKey } from '../../src/domain/api-keys.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
-import type { Tenant, TenantService } from '../../src/stacks/tenant-service-types.js';
+import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
 
 t.test('an unreachable object store answers 503', async (t) => {
   const apiKey = newApiKey('acme');
@@ -16,15 +16,18 @@ t.test('an unreachable object store answers 503', async (t) => {
     id: 'acme',
     status: 'ready',
     settings: DEFAULT_THUMBNAIL_SETTINGS,
-    apiKeyHash: hashApiKey(apiKey),
+    settingsVersion: 1,
     outputs: { bucket: 'thumbforge-acme', bucketArn: 'arn:aws:s3:::thumbforge-acme', functionName: 'f', functionArn: 'arn', region: 'us-east-1' },
     createdAt: now,
     updatedAt: now,
   };
-  const tenants = { get: (id: string) => (id === tenant.id ? tenant : undefined) } as TenantService;
+  const tenants = {
+    get: async (id: string) => (id === tenant.id ? tenant : undefined),
+    authenticate: async (key: string) => (key === apiKey ? tenant.id : undefined),
+  } as TenantLifecycle;
   // Nothing listens on this port.
   const deadStore = { endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, objectStore: deadStore }), logLevel: 'silent' });
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, objectStore: deadStore, ready: async () => true }), logLevel: 'silent' });
   t.teardown(() => app.close());
   const headers = { authorization: `Bearer ${apiKey}` };
 

@@ -66,8 +66,9 @@ async function run(tenantId: string, region = 'eu-west-1', image: { uri: string 
   registered = [];
   const outputs = await awsTenantProgram({ tenantId, settings, region, image })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
-  // Every registration has reached the mocks once all outputs resolved; the notification is last in line.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Registrations no output depends on (the notification is last in line) may still be on their way
+  // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   const one = (type: string) => {
     const found = registered.filter((resource) => resource.type === type);
     if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);

@@ -1,37 +1,59 @@
 // The Automation API adapter's bound on calls the API takes no signal for (stack ls/select/rm,
-// config, cancel, outputs): with the real CLI frozen mid-call, the abort still ends the call and the CLI.
+// config, cancel, outputs): with the real CLI held mid-call by a backend that never answers, and
+// frozen there, the abort still ends the call and the CLI.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { engineRunsFor } from '../../src/stacks/engine-processes.js';
-import { createTenantStacks } from '../../src/stacks/tenant-stacks.js';
-import { localTestTarget } from '../helpers/stacks.js';
+import { TENANT_PROJECT, createTenantStacks } from '../../src/stacks/tenant-stacks.js';
+import { eventually, localTestTarget } from '../helpers/stacks.js';
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Settles with `promise`, or rejects with `what` once `ms` have passed: only a hang gets that far. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms for ${what}`)), ms)));
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 t.test('an aborted signal ends a call whose CLI hangs, and the CLI with it', async (t) => {
   const env = await localTestTarget(t);
-  const stacks = createTenantStacks(env);
-  const controller = new AbortController();
-  const call = stacks.exists('acme', controller.signal);
-  const settled = call.then(
-    () => 'resolved',
-    (error: unknown) => error,
-  );
-  // `stack ls` takes a moment: catch its CLI and freeze it, as a dead backend would hold it.
-  let cli: number | undefined;
-  for (let tries = 0; cli === undefined && tries < 2000; tries++) {
-    cli = engineRunsFor('acme')[0]?.cli;
-    if (cli === undefined) await pause(5);
-  }
-  t.ok(cli, 'the CLI run is tagged with its stack');
-  process.kill(cli!, 'SIGSTOP');
-  t.teardown(() => {
-    if (engineRunsFor('acme').length > 0) process.kill(cli!, 'SIGKILL');
-  });
+  const stacks = createTenantStacks({ ...env, scratchDir: join(env.dataDir, 'scratch') });
+  t.notOk(await stacks.exists('acme', AbortSignal.timeout(300_000)), 'no stack yet (and the backend is set up)');
 
-  const started = Date.now();
+  // The dead backend: the stack's checkpoint is a FIFO nobody writes to, so `stack ls`, which reads
+  // every checkpoint, blocks in that read for as long as the test wants, whatever the machine's load.
+  const checkpoint = join(env.dataDir, 'state', '.pulumi', 'stacks', TENANT_PROJECT, 'acme.json');
+  await mkdir(dirname(checkpoint), { recursive: true });
+  execFileSync('mkfifo', [checkpoint]);
+
+  const controller = new AbortController();
+  let outcome: unknown;
+  const settled = stacks.exists('acme', controller.signal).then(
+    () => (outcome = 'resolved'),
+    (error: unknown) => (outcome = error),
+  );
+  // A non-blocking open for writing succeeds only once a reader has the FIFO open: from then on the
+  // CLI waits for the checkpoint, and it waits for as long as this end stays open and silent.
+  const writer = await eventually(() => {
+    if (outcome !== undefined) throw new Error(`the call ended before its CLI read the checkpoint: ${String(outcome)}`);
+    try {
+      return { fd: openSync(checkpoint, constants.O_WRONLY | constants.O_NONBLOCK) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENXIO') return undefined;
+      throw error;
+    }
+  }, 'the CLI to read the stack checkpoint');
+  t.teardown(() => closeSync(writer.fd));
+  const [run] = engineRunsFor('acme');
+  t.ok(run, 'the CLI run is tagged with its stack');
+  // Frozen too, as a CLI stuck in a call ignores the interrupt the abort sends first.
+  process.kill(run!.cli, 'SIGSTOP');
+  t.teardown(() => engineRunsFor('acme').forEach((left) => process.kill(left.cli, 'SIGKILL')));
+
   controller.abort(new Error('operation timed out'));
-  const outcome = await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 30_000, 'still waiting').unref())]);
-  t.match(outcome, { message: 'operation timed out' }, 'the call rejects with the abort reason');
-  t.ok(Date.now() - started < 15_000, `and soon (${Date.now() - started} ms)`);
+  // Nothing but the abort can end the call: the CLI never gets its checkpoint.
+  t.match(await within(settled, 120_000, 'the aborted call'), { message: 'operation timed out' }, 'the call rejects with the abort reason');
   t.same(engineRunsFor('acme'), [], 'its CLI is gone');
 });
