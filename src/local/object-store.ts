@@ -97,7 +97,7 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Loc
     child.once('spawn', resolve);
     child.once('error', (error) => reject(new Error(`cannot start the object store (${versitygwPath()}): ${error.message}. Run \`npm run setup\`.`)));
   });
-  await waitUntilHealthy(endpoint, child, () => output.replaceAll(options.webhookUrl, '<webhook>'), options.readyTimeoutMs ?? 15_000);
+  await waitUntilHealthy(endpoint, child, () => output.replaceAll(options.webhookUrl, '<webhook>'), options.readyTimeoutMs ?? 120_000);
 
   let stopping: Promise<void> | undefined;
   return {

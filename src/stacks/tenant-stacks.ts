@@ -18,7 +18,7 @@ import { adoptPendingCreates } from './pending-creates.js';
 
 export const TENANT_PROJECT = 'thumbforge-tenants';
 /** The bound of clean-up calls that run after their operation's signal has already fired. */
-export const CLEANUP_TIMEOUT_MS = 30_000;
+export const CLEANUP_TIMEOUT_MS = 120_000;
 const LOCK_RELEASE_POLL_MS = 1_000;
 
 /** One tenant's stack as a call needs it: its program's settings and its stack settings file. */

@@ -98,7 +98,7 @@ for (const backend of testBackends) {
     });
 
     t.test('ping answers within its timeout', async (t) => {
-      t.equal(await db.ping(5_000), true);
+      t.equal(await db.ping(60_000), true);
     });
   });
 }
@@ -132,7 +132,7 @@ t.test('postgres: a server stopped and started again', async (t) => {
 
   await store.server!.restart();
   t.same(await db.query('SELECT 1 AS back'), [{ back: 1 }], 'queries work again');
-  t.equal(await db.ping(5_000), true);
+  t.equal(await db.ping(60_000), true);
   await reconnect;
   await notify(db, 'after restart');
   t.same(await listening.done, ['after restart'], 'the listener re-subscribed by itself');
@@ -141,7 +141,7 @@ t.test('postgres: a server stopped and started again', async (t) => {
 t.test('postgres: ping says false while the server is frozen, and true once it runs again', async (t) => {
   const store = await testBackends.find((backend) => backend.kind === 'postgres')!.store(t);
   const db = await store.open();
-  t.equal(await db.ping(5_000), true);
+  t.equal(await db.ping(60_000), true);
   store.server!.kill('SIGSTOP');
   t.equal(await db.ping(500), false, 'no answer within the timeout');
   store.server!.kill('SIGCONT');

@@ -99,8 +99,9 @@ t.test('the HEALTHCHECK command answers 0 for a healthy /healthz and 1 otherwise
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const env = { PATH: process.env.PATH, PORT: String(port) };
+  // The timeout only ends a check that hangs; a slow start on a loaded machine must not decide it.
   const healthcheckExit = () =>
-    run(command[0]!, command.slice(1), { env, timeout: 10_000 }).then(
+    run(command[0]!, command.slice(1), { env, timeout: 120_000 }).then(
       () => 0,
       (error: { code?: number }) => error.code,
     );
@@ -152,7 +153,7 @@ t.test('the built entrypoint loads and stops with a clear message when aws setti
   const result = await run(process.execPath, ['dist/main.js'], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, THUMBFORGE_TARGET: 'aws' },
-    timeout: 60_000,
+    timeout: 180_000, // a hang, never a slow start, ends it
   }).then(
     () => ({ code: 0, stderr: '' }),
     (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),

@@ -41,7 +41,8 @@ export async function webhookReceiver(t: Test) {
   return {
     url: `http://127.0.0.1:${address.port}/hook?secret=test-secret`,
     deliveries,
-    async waitFor(match: (delivery: WebhookDelivery) => boolean, timeoutMs = 10_000): Promise<WebhookDelivery> {
+    /** Resolves with the first delivery `match` accepts; the deadline only catches one that never comes. */
+    async waitFor(match: (delivery: WebhookDelivery) => boolean, timeoutMs = 120_000): Promise<WebhookDelivery> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = deliveries.find(match);
@@ -60,7 +61,8 @@ export async function webhookReceiver(t: Test) {
 export async function startTestStore(t: Test, webhookUrl?: string): Promise<LocalObjectStore & { dataDir: string }> {
   const dataDir = await tempDir(t);
   const url = webhookUrl ?? (await webhookReceiver(t)).url;
-  const store = await startObjectStore({ dataDir, port: await freePort(), webhookUrl: url });
+  // The ready deadline only catches a store that never starts, never a slow start on loaded cores.
+  const store = await startObjectStore({ dataDir, port: await freePort(), webhookUrl: url, readyTimeoutMs: 120_000 });
   t.teardown(() => store.stop());
   return Object.assign(store, { dataDir });
 }

@@ -12,7 +12,7 @@ export type MainProcess = {
   url: string;
   output(): string;
   exited: Promise<number | null>;
-  /** Resolves once the URL is printed (the service is up), or throws with what it printed. */
+  /** Resolves once the URL is printed (the service is up), or throws with what it printed (the deadline only catches a hang). */
   started(timeoutMs?: number): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 };
@@ -45,7 +45,7 @@ export async function startMain(t: Test, env: Record<string, string>, options: {
     url,
     output: () => output,
     exited,
-    async started(timeoutMs = 60_000) {
+    async started(timeoutMs = 180_000) {
       const deadline = Date.now() + timeoutMs;
       while (!output.includes(`listening on ${url}`)) {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the service did not start:\n${output}`);

@@ -8,7 +8,8 @@ import { tempDir } from '../helpers/local-store.js';
 import { makeVideo } from '../helpers/videos.js';
 import { startMain } from '../helpers/main-process.js';
 
-async function poll<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+/** Polls until `read` answers; the deadline only catches a hang (a tenant's up, a thumbnail on loaded cores stay far inside it). */
+async function poll<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 300_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

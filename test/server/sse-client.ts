@@ -1,11 +1,14 @@
 // Reads a text/event-stream response in tests: parsed messages (event, id, data) and the raw
 // text, until a named event (or one `until` accepts) arrives or the stream ends; then it leaves.
+// The deadline only ends a stream that hangs.
 export type SseMessage = { event: string; id?: string; data: unknown };
 
 export async function readEventStream(
   response: Response,
   until: string | ((message: SseMessage) => boolean) = 'done',
-  timeoutMs = 180_000,
+  timeoutMs = 300_000,
+  /** Called with the raw text so far after every chunk (comments such as heartbeats included). */
+  onText?: (raw: string) => void,
 ): Promise<{ messages: SseMessage[]; raw: string }> {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const messages: SseMessage[] = [];
@@ -18,6 +21,7 @@ export async function readEventStream(
       if (done) break;
       raw += value;
       buffer += value;
+      onText?.(raw);
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);

@@ -18,7 +18,7 @@ import { bucketExists, finished, localTestTarget, openTestTenants } from '../hel
 
 const settings = DEFAULT_THUMBNAIL_SETTINGS;
 
-const bounded = () => AbortSignal.timeout(120_000);
+const bounded = () => AbortSignal.timeout(300_000);
 
 t.test('tenants provisioned at once become ready, one operation per tenant; destroy removes stack and bucket', async (t) => {
   const env = await localTestTarget(t);
@@ -60,7 +60,7 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
 
   // The event stream replays a finished operation from the first event and ends with done.
   const items: OperationStreamItem[] = [];
-  for await (const item of service.events(operations[0]!.id, 0, AbortSignal.timeout(60_000))) items.push(item);
+  for await (const item of service.events(operations[0]!.id, 0, AbortSignal.timeout(300_000))) items.push(item);
   t.ok(items.length > 5, 'engine events were kept');
   t.same(items.at(-1), { type: 'done', data: { operationId: operations[0]!.id, status: 'succeeded' } });
   t.same(items.slice(0, -1).map((item) => (item.type === 'event' ? item.data.seq : 0)), items.slice(0, -1).map((_, i) => i + 1), 'in order, none missing');

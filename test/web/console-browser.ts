@@ -9,6 +9,7 @@ import { webConsoleStale } from '../../scripts/build-if-stale.js';
 import { projectRoot } from '../../src/domain/toolchain.js';
 
 const SCREENSHOTS = join(projectRoot, 'test-output', 'screenshots');
+const PAGE_TIMEOUT_MS = 120_000;
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 export type ConsoleBrowser = {
@@ -33,6 +34,9 @@ export async function launchConsoleBrowser(t: Test): Promise<ConsoleBrowser> {
     outsideRequests,
     async newPage(viewport = { width: 1100, height: 900 }) {
       const page = await browser.newPage({ viewport });
+      // Every wait is for something that happens; a long default leaves only a hang to reach it,
+      // never Chromium or the service being slow on loaded cores.
+      page.setDefaultTimeout(PAGE_TIMEOUT_MS);
       page.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(message.text());
       });

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService } from '../helpers/service.js';
 import { launchConsoleBrowser, openConsole, pageWidth, screenshot, signIn } from './console-browser.js';
@@ -19,6 +19,8 @@ const focusRing = (page: Page) =>
     '(() => { const style = getComputedStyle(document.activeElement); return { id: document.activeElement.id, outline: style.outlineStyle, shadow: style.boxShadow }; })()',
   );
 const visible = (ring: { outline: string; shadow: string }) => ring.outline !== 'none' || ring.shadow !== 'none';
+/** A progress view's status once its operation's `done` has arrived. */
+const finishedStatus = (view: Locator) => view.getByRole('status').filter({ hasText: /^Finished:/ });
 
 t.test('the operator console: keyboard sign-in, errors by their cause, retry, delete, 360 px', async (t) => {
   const browser = await launchConsoleBrowser(t);
@@ -89,6 +91,8 @@ t.test('the operator console: keyboard sign-in, errors by their cause, retry, de
     apiKey = await page.getByRole('textbox', { name: 'API key' }).inputValue();
     t.equal(await idField.getAttribute('aria-invalid'), null, 'the earlier error is gone');
     await row.locator('.badge', { hasText: 'failed' }).waitFor({ timeout: ENGINE_TIMEOUT_MS });
+    // The table and the progress view update from different answers: wait for the view's end, never assume it.
+    await finishedStatus(progress).waitFor();
     t.match(await progress.getByRole('status').textContent(), new RegExp(`failed.*${bucketName(tenantId)}`), 'the progress view says why it failed');
     await screenshot(page, '12-operator-failed');
 
@@ -100,6 +104,7 @@ t.test('the operator console: keyboard sign-in, errors by their cause, retry, de
     await retrying.getByRole('heading', { name: `Provisioning ${tenantId}` }).waitFor();
     t.equal(await page.locator('section[data-seen]').count(), 0, 'a new progress view replaces the failed one');
     await row.locator('.badge', { hasText: 'ready' }).waitFor({ timeout: ENGINE_TIMEOUT_MS });
+    await finishedStatus(retrying).waitFor();
     t.match(await retrying.getByRole('status').textContent(), /succeeded/, 'the progress view follows the retry to success');
     t.ok((await retrying.getByRole('log').locator('li').count()) > 0, 'with the engine events');
     const bar = retrying.locator('progress');
@@ -140,6 +145,7 @@ t.test('the operator console: keyboard sign-in, errors by their cause, retry, de
     await dialog.getByRole('button', { name: `Delete ${tenantId}` }).click();
     await progress.getByRole('heading', { name: `Deleting ${tenantId}` }).waitFor();
     await row.waitFor({ state: 'detached', timeout: ENGINE_TIMEOUT_MS });
+    await finishedStatus(progress).waitFor();
     t.match(await progress.getByRole('status').textContent(), /succeeded/, 'the progress view follows the delete to the end');
     t.equal((await service.api(`/tenants/${tenantId}`)).status, 404, 'confirmed: GET /tenants/:id answers 404');
     await page.getByText('No tenants yet').waitFor();
