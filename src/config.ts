@@ -37,6 +37,8 @@ const envSchema = z
     if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when THUMBFORGE_TARGET=aws' });
     if (!env.PULUMI_BACKEND_URL) ctx.addIssue({ code: 'custom', path: ['PULUMI_BACKEND_URL'], message: 'is required when THUMBFORGE_TARGET=aws (an s3:// state bucket or Pulumi Cloud)' });
     if (!env.THUMBFORGE_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_ADMIN_TOKEN'], message: 'is required when THUMBFORGE_TARGET=aws' });
+    // A task's disk is scratch on AWS: the embedded database would lose every tenant with the task.
+    if (!env.THUMBFORGE_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_DATABASE_URL'], message: 'is required when THUMBFORGE_TARGET=aws (a shared PostgreSQL, e.g. RDS)' });
     if ((env.PULUMI_SECRETS_PROVIDER ?? 'passphrase') === 'passphrase' && !env.PULUMI_CONFIG_PASSPHRASE) {
       ctx.addIssue({ code: 'custom', path: ['PULUMI_CONFIG_PASSPHRASE'], message: 'is required on the aws target unless PULUMI_SECRETS_PROVIDER is awskms://…' });
     }

@@ -10,6 +10,7 @@ const AWS_ENV = {
   PULUMI_BACKEND_URL: 's3://acme-thumbforge-state',
   THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32),
   PULUMI_CONFIG_PASSPHRASE: 'correct horse battery staple',
+  THUMBFORGE_DATABASE_URL: 'postgres://thumbforge@db.internal:5432/thumbforge',
 };
 
 function configError(env: NodeJS.ProcessEnv): string {
@@ -49,13 +50,13 @@ t.test('awskms replaces the passphrase', async (t) => {
 });
 
 t.test('each required aws setting, when missing, is named', async (t) => {
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE'] as const) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL'] as const) {
     const env: NodeJS.ProcessEnv = { ...AWS_ENV };
     delete env[variable];
     t.match(configError(env), new RegExp(`${variable}: is required`), variable);
   }
   const all = configError({ THUMBFORGE_TARGET: 'aws' });
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE']) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL']) {
     t.match(all, variable, `all missing settings are reported at once: ${variable}`);
   }
 });
@@ -81,4 +82,22 @@ t.test('LOG_LEVEL is one of pino levels', async (t) => {
   t.equal(loadConfig({}).logLevel, 'info');
   t.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
   t.match(configError({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+});
+
+t.test('the scale-out settings: defaults, and malformed values named', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.databaseUrl, undefined, 'the embedded database by default');
+  t.equal(config.heartbeatSeconds, 30);
+  t.equal(config.shutdownGraceSeconds, 20);
+  t.match(config.replicaId, /^.+-\d+$/, 'host and pid');
+  for (const [variable, value, message] of [
+    ['THUMBFORGE_DATABASE_URL', 'mysql://x', /must be a postgres:\/\/ URL/],
+    ['THUMBFORGE_HEARTBEAT_SECONDS', '5', /at least 10/],
+    ['THUMBFORGE_SHUTDOWN_GRACE_SECONDS', '40', /hand over within 30 s/],
+    ['THUMBFORGE_REPLICA_ID', 'a b', /letters, digits/],
+    ['THUMBFORGE_S3_ENDPOINT', 'ftp://x', /http\(s\):\/\/host:port/],
+  ] as const) {
+    t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), variable);
+    t.match(configError({ [variable]: value }), message);
+  }
 });
