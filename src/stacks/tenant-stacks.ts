@@ -93,9 +93,20 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     }
   }
 
+  /**
+   * Adopts the creates a killed or terminated engine left pending (see pending-creates.ts); the
+   * refresh every `up` and destroy starts with then keeps each that exists and drops the rest.
+   */
+  async function adoptPending(stack: Stack, signal: AbortSignal) {
+    const adoption = adoptPendingCreates(await boundedEngineCall(stack.name, signal, () => stack.exportStack()));
+    if (adoption) await boundedEngineCall(stack.name, signal, () => stack.importStack(adoption.deployment));
+    return adoption;
+  }
+
   return {
     async up(context: StackContext, options: EngineCallOptions): Promise<TenantOutputs> {
       return withStack(context, options.signal, async (stack) => {
+        await adoptPending(stack, options.signal);
         const result = await stack.up({ refresh: true, onEvent: options.onEvent, signal: options.signal });
         return outputsOf(result.outputs);
       });
@@ -105,6 +116,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     async destroy(context: StackContext, options: EngineCallOptions): Promise<void> {
       if (!(await exists(context.tenantId, options.signal))) return;
       await withStack(context, options.signal, async (stack) => {
+        await adoptPending(stack, options.signal);
         await stack.destroy({ refresh: true, onEvent: options.onEvent, signal: options.signal });
         await boundedEngineCall(stack.name, options.signal, () => stack.workspace.removeStack(stack.name));
       });
@@ -112,8 +124,8 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
 
     /**
      * Takes a stack over from an attempt that died: waits out a live holder of its lock, clears a lock
-     * the dead attempt left (and no other), then adopts the creates it left pending and refreshes, so
-     * each is kept where the resource exists and dropped where it does not. Resolves to what it did.
+     * the dead attempt left (and no other), and adopts the creates it left pending; the operation's
+     * own refresh then keeps each where the resource exists and drops it where not. Resolves to what it did.
      */
     async takeOver(context: StackContext, dead: DeadAttempt, options: EngineCallOptions): Promise<{ lock: string; adopted: string[]; cleared: string[] }> {
       if (!(await exists(context.tenantId, options.signal))) return { lock: 'none', adopted: [], cleared: [] };
@@ -122,13 +134,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
         // A backend whose locks cannot be read (s3): the job engine only hands an operation over after
         // its owner's heartbeats stopped, so the lock is the dead attempt's.
         if (verdict.kind === 'dead' || verdict.kind === 'unknown') await boundedEngineCall(stack.name, options.signal, () => stack.cancel());
-        const exported = await boundedEngineCall(stack.name, options.signal, () => stack.exportStack());
-        const adoption = adoptPendingCreates(exported);
-        if (adoption) {
-          await boundedEngineCall(stack.name, options.signal, () => stack.importStack(adoption.deployment));
-          // Read every adopted resource back: one that does not exist leaves the state here.
-          await stack.refresh({ onEvent: options.onEvent, signal: options.signal });
-        }
+        const adoption = await adoptPending(stack, options.signal);
         return { lock: verdict.kind, adopted: adoption?.adopted ?? [], cleared: adoption?.cleared ?? [] };
       });
     },
