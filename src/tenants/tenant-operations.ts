@@ -1,28 +1,17 @@
 // Starts the tenant side of a replica on a database and a job engine: the operation queues, the
 // event log, the lifecycle the API drives, and this replica's operation workers. `stop` takes no
 // new jobs, lets running operations finish within a grace, then hands the rest to other replicas.
-import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
-import type { Database } from '../db/database.js';
 import { defineQueues, readJobPayload } from '../db/job-engine.js';
-import type { TenantStacks } from '../stacks/tenant-stacks.js';
 import { createDeadOperationHandler } from './dead-operations.js';
 import { createOperationEventLog } from './operation-events.js';
 import { OPERATIONS_DEAD_LETTER_QUEUE, OPERATIONS_QUEUE, operationJobPayload, operationQueues } from './operation-queue.js';
-import { createOperationRunner, type OperationJob } from './operation-runner.js';
+import { createOperationRunner, type OperationJob, type OperationRunnerDeps } from './operation-runner.js';
 import { createTenantLifecycle } from './tenant-lifecycle.js';
 import type { TenantLifecycle } from './tenant-types.js';
 
-export type TenantOperationsOptions = {
-  db: Database;
-  boss: PgBoss;
-  stacks: TenantStacks;
-  replica: { id: string; host: string };
-  heartbeatSeconds: number;
-  operationTimeoutSeconds: number;
-  maxConcurrentOperations: number;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-};
+/** What the runner needs (less what this module makes: the event log and the shutdown signal), plus the job engine. */
+export type TenantOperationsOptions = Omit<OperationRunnerDeps, 'events' | 'shutdown'> & { boss: PgBoss; maxConcurrentOperations: number };
 
 export type TenantOperations = {
   tenants: TenantLifecycle;
