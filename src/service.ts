@@ -142,10 +142,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const { tenants } = operations;
 
     if (config.target === 'local') {
-      const runner = createFunctionRunner({ dataDir: config.dataDir, connection: objectStore, logger: log.child({ component: 'function-runner' }) });
-      stopWorkers.push(() => runner.close());
-      // Catch up on videos uploaded while the service was down (the webhook is fire-and-forget).
-      runner.sweep().catch((error: unknown) => log.error({ err: error }, 'the start-up sweep failed'));
+      const runner = await createFunctionRunner({
+        boss: engine,
+        dataDir: config.dataDir,
+        connection: objectStore,
+        heartbeatSeconds: config.heartbeatSeconds,
+        logger: log.child({ component: 'function-runner' }),
+      });
+      stopWorkers.push(() => runner.stop(config.shutdownGraceSeconds));
+      await runner.startWorkers();
+      // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
+      // one at a time across replicas, sends a job for every video whose outputs are incomplete.
+      await runner.requestReconcile('start');
       deps = { tenants, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
     } else {
       deps = { tenants, objectStore, ready: () => db!.ping(2_000) };

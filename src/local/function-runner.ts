@@ -1,39 +1,78 @@
-// The local function runner: takes the object store's events, keeps those a registered trigger
-// matches, and invokes the thumbnail handler as Lambda would (AWS event shape, timeout, bounded
-// concurrency). Events are queued, never dropped; a sweep catches up on what was missed while down.
+// The local function runner: every record the object store reports becomes a durable pg-boss job
+// before the webhook is answered; this replica's workers match each job against the registered
+// trigger and invoke the thumbnail handler as Lambda would (AWS event shape, timeout, bounded
+// concurrency), completing the job only once the handler finished, so a job survives the service
+// being down or busy and a failure a retry may fix is retried with backoff, then dead-lettered.
+// versitygw never retries a delivery it could not make (the service down, or a 503 when the job
+// could not be sent): the reconcile is the backstop. It runs as a job (one at a time across
+// replicas) and sends a job for every video whose outputs are incomplete.
+// It must never ack an event it has not made durable, never run an invocation outside a job, and
+// never treat a video with error.json as unfinished (a recorded failure is final).
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
-import PQueue from 'p-queue';
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
+import { defineQueues, readJobPayload, sendJob } from '../db/job-engine.js';
+import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
-import { THUMBNAIL_PREFIX, videoIdOfKey } from '../domain/video-layout.js';
+import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
 import { createThumbnailHandler, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
+import {
+  isStoreTestEvent,
+  OBJECT_EVENTS_DEAD_LETTER_QUEUE,
+  OBJECT_EVENTS_QUEUE,
+  OBJECT_RECONCILE_QUEUE,
+  objectEventKey,
+  objectEventPayload,
+  objectEventQueues,
+  reconcilePayload,
+  type ObjectEvent,
+  type ObjectEventQueueOptions,
+} from './object-event-queue.js';
 import { s3EventRecord, type StoredObject } from './s3-event-record.js';
 import { triggerEventMatches, triggerKeyMatches } from './trigger-match.js';
 
 export const DEFAULT_RUNNER_CONCURRENCY = 2;
+/** How often an idle worker looks for a job that became ready without a NOTIFY (a retry's backoff ending). */
+const IDLE_POLL_SECONDS = 2;
+/** The event name a reconcile sends for a video: what its upload was. */
+const RECONCILE_EVENT = 'ObjectCreated:Put';
 
 export type FunctionRunnerOptions = {
+  /** A started job engine; the runner defines its queues on it. */
+  boss: PgBoss;
   dataDir: string;
   connection: S3Connection;
+  /** The job heartbeat: a replica that stops beating loses its running jobs to another. */
+  heartbeatSeconds: number;
+  /** Invocations at once on this replica (the event workers' localConcurrency). */
   concurrency?: number;
   /** Caps every invocation; otherwise the function's registered timeout applies. */
   timeoutMs?: number;
   logger?: ThumbnailLogger;
   /** The handler a registered function runs: the thumbnail handler, unless a test swaps it. */
   handlerFor?: (fn: FunctionRegistration, s3: S3Client) => ThumbnailHandler;
+  /** Retry overrides for tests; the queue's defaults otherwise. */
+  retry?: Pick<ObjectEventQueueOptions, 'retryLimit' | 'retryDelaySeconds'>;
 };
 
 export type FunctionRunner = {
-  /** One webhook delivery from the store (already authenticated by the caller). Returns at once. */
-  accept(body: unknown): void;
-  /** Queues every registered bucket's videos that have neither thumbnails nor error.json. */
-  sweep(): Promise<void>;
-  /** Resolves once nothing is queued, running or being matched. */
-  idle(): Promise<void>;
-  /** Stops accepting, lets queued invocations finish, releases the S3 client. */
-  close(): Promise<void>;
+  /**
+   * One webhook delivery from the store (already authenticated by the caller): resolves once every
+   * record is a job; rejects when one could not be sent, so the caller must not ack the delivery.
+   * A test event or a body it cannot read resolves with nothing sent (a retry would not help).
+   */
+  accept(body: unknown): Promise<void>;
+  /** Asks for a reconcile as a job; dropped when one is already waiting or running anywhere. */
+  requestReconcile(reason: string): Promise<void>;
+  /** Starts this replica's workers: events (at the runner's concurrency), dead letters, reconciles. */
+  startWorkers(): Promise<void>;
+  /**
+   * Takes no new jobs and lets running invocations finish, within graceSeconds when given (the
+   * rest fail with the S3 client released, or move on by heartbeat), then releases the S3 client.
+   * Sending still works until the job engine stops.
+   */
+  stop(graceSeconds?: number): Promise<void>;
 };
 
 // What versitygw posts: {"Records":[...]} for object events, {"Event":"s3:TestEvent"} at its start.
@@ -52,28 +91,29 @@ const storeEventSchema = z.object({
 class InvocationTimedOut extends Error {}
 
 const silent: ThumbnailLogger = { info() {}, warn() {}, error() {} };
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export function createFunctionRunner(options: FunctionRunnerOptions): FunctionRunner {
+export async function createFunctionRunner(options: FunctionRunnerOptions): Promise<FunctionRunner> {
+  const { boss } = options;
   const log = options.logger ?? silent;
+  await defineQueues(boss, objectEventQueues({ heartbeatSeconds: options.heartbeatSeconds, ...options.retry }));
   const s3 = createS3Client(options.connection);
-  const queue = new PQueue({ concurrency: options.concurrency ?? DEFAULT_RUNNER_CONCURRENCY });
-  const matching = new Set<Promise<void>>();
   const handlerFor = options.handlerFor ?? ((fn, client) => createThumbnailHandler({ s3: client, settings: fn.settings, logger: log }));
-  let closed = false;
+  let working = false;
+  let stopping: Promise<void> | undefined;
 
-  async function registrations() {
-    const [triggers, functions] = await Promise.all([listTriggers(options.dataDir), listFunctions(options.dataDir)]);
-    return { triggers, functionNamed: (name: string) => functions.find((fn) => fn.name === name) };
+  async function send(event: ObjectEvent): Promise<void> {
+    await sendJob(boss, OBJECT_EVENTS_QUEUE, objectEventPayload, event, { singletonKey: objectEventKey(event) });
   }
 
   // A registration's memoryMb is not applied here: Node has no portable way to cap a child ffmpeg's
   // memory (no cgroups outside Linux, and an address-space limit breaks its allocator). It is
   // registered because the aws program's function has it.
-  async function invoke(fn: FunctionRegistration, record: S3EventRecord): Promise<void> {
+  async function invoke(fn: FunctionRegistration, record: S3EventRecord, attempt: number): Promise<void> {
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     const started = Date.now();
     const context = { getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()) };
-    const details = { function: fn.name, bucket: record.s3.bucket.name, key: record.s3.object.key };
+    const details = { function: fn.name, bucket: record.s3.bucket.name, key: record.s3.object.key, attempt };
     let timer: NodeJS.Timeout | undefined;
     const running = handlerFor(fn, s3)({ Records: [record] }, context);
     // After a timeout the handler's own deadline (from the context) ends its work; its late result is dropped.
@@ -88,82 +128,115 @@ export function createFunctionRunner(options: FunctionRunnerOptions): FunctionRu
       log.info({ ...details, outcome: 'succeeded', records: result.records.map((r) => r.outcome), durationMs: Date.now() - started }, 'function invoked');
     } catch (error) {
       const outcome = error instanceof InvocationTimedOut ? 'timed-out' : 'failed';
-      log.error({ ...details, outcome, err: error instanceof Error ? error.message : String(error), durationMs: Date.now() - started }, 'function invoked');
+      log.error({ ...details, outcome, err: message(error), durationMs: Date.now() - started }, 'function invoked');
+      // The job fails: the queue retries it with backoff, then dead-letters it.
+      throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  function enqueue(fn: FunctionRegistration, record: S3EventRecord) {
-    void queue.add(() => invoke(fn, record));
-  }
-
-  async function dispatch(objects: Array<StoredObject & { eventName: string }>) {
-    const { triggers, functionNamed } = await registrations();
-    for (const object of objects) {
-      const trigger = triggers.find((candidate) => candidate.bucket === object.bucket);
-      if (!trigger || !triggerEventMatches(trigger, object.eventName) || !triggerKeyMatches(trigger, object.key)) continue;
-      const fn = functionNamed(trigger.functionName);
-      if (!fn) {
-        log.warn({ bucket: object.bucket, key: object.key, function: trigger.functionName }, 'trigger names no registered function');
-        continue;
-      }
-      enqueue(fn, s3EventRecord(object, object.eventName, options.connection.region));
+  /** One job: the trigger's filters decide; a matching object is invoked, anything else completes as is. */
+  async function runEvent(job: JobWithMetadata<unknown>): Promise<void> {
+    const event = readJobPayload(objectEventPayload, job.data);
+    const trigger = await findTrigger(options.dataDir, event.bucket);
+    if (!trigger || !triggerEventMatches(trigger, event.eventName) || !triggerKeyMatches(trigger, event.key)) return;
+    const fn = await findFunction(options.dataDir, trigger.functionName);
+    if (!fn) {
+      log.warn({ bucket: event.bucket, key: event.key, function: trigger.functionName }, 'trigger names no registered function');
+      return;
     }
+    await invoke(fn, s3EventRecord(event, event.eventName, options.connection.region), job.retryCount + 1);
   }
 
-  function track(work: Promise<void>) {
-    const tracked = work.catch((error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'event dispatch failed'));
-    matching.add(tracked);
-    void tracked.finally(() => matching.delete(tracked));
-  }
-
-  async function unprocessedVideos(trigger: TriggerRegistration): Promise<StoredObject[]> {
+  /** The trigger's videos without error.json that lack a thumbnail at one of the function's widths. */
+  async function incompleteVideos(trigger: TriggerRegistration, fn: FunctionRegistration): Promise<StoredObject[]> {
     const videos: StoredObject[] = [];
-    const done = new Set<string>();
+    const present = new Set<string>();
     for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: trigger.bucket })) {
       for (const object of page.Contents ?? []) {
         const key = object.Key!;
-        if (key.startsWith(THUMBNAIL_PREFIX)) done.add(key.slice(THUMBNAIL_PREFIX.length).split('/')[0]!);
-        else if (triggerKeyMatches(trigger, key)) videos.push({ bucket: trigger.bucket, key, size: object.Size, eTag: object.ETag });
+        present.add(key);
+        if (videoIdOfKey(key) && triggerKeyMatches(trigger, key)) videos.push({ bucket: trigger.bucket, key, size: object.Size, eTag: object.ETag });
       }
     }
-    return videos.filter((video) => !done.has(videoIdOfKey(video.key) ?? ''));
+    const { widths, format } = fn.settings;
+    return videos.filter((video) => {
+      const videoId = videoIdOfKey(video.key)!;
+      if (present.has(thumbnailErrorKey(videoId))) return false;
+      return !widths.every((width) => present.has(thumbnailKey(videoId, width, format)));
+    });
   }
 
-  async function idle() {
-    while (matching.size > 0 || queue.size > 0 || queue.pending > 0) {
-      await Promise.all(matching);
-      await queue.onIdle();
+  async function reconcile(reason: string): Promise<void> {
+    const [triggers, functions] = await Promise.all([listTriggers(options.dataDir), listFunctions(options.dataDir)]);
+    const failures: string[] = [];
+    let sent = 0;
+    for (const trigger of triggers) {
+      const fn = functions.find((candidate) => candidate.name === trigger.functionName);
+      if (!fn || !triggerEventMatches(trigger, RECONCILE_EVENT)) continue;
+      try {
+        const incomplete = await incompleteVideos(trigger, fn);
+        for (const video of incomplete) await send({ eventName: RECONCILE_EVENT, ...video });
+        sent += incomplete.length;
+        if (incomplete.length > 0) log.info({ bucket: trigger.bucket, videos: incomplete.length, reason }, 'reconcile found videos with incomplete outputs');
+      } catch (error) {
+        // A trigger left behind by a deleted bucket holds nothing to finish.
+        if ((error as { name?: unknown }).name === 'NoSuchBucket') continue;
+        failures.push(`${trigger.bucket}: ${message(error)}`);
+      }
     }
+    log.info({ reason, buckets: triggers.length, sent, failed: failures.length }, 'reconcile done');
+    // Failing the job retries the whole pass; what it already sent collapses into the same jobs.
+    if (failures.length > 0) throw new Error(`reconcile failed for ${failures.join('; ')}`);
   }
 
   return {
-    accept(body) {
-      if (closed) return log.warn({}, 'function runner closed: event left for the next start’s sweep');
-      if (typeof body === 'object' && body !== null && (body as { Event?: unknown }).Event === 's3:TestEvent') return;
+    async accept(body) {
+      if (isStoreTestEvent(body)) return;
       const parsed = storeEventSchema.safeParse(body);
       if (!parsed.success) return log.warn({ issues: parsed.error.issues.length }, 'object store event not understood');
-      track(dispatch(parsed.data.Records.map((record) => ({ eventName: record.eventName, bucket: record.s3.bucket.name, ...record.s3.object }))));
-    },
-
-    async sweep() {
-      const { triggers, functionNamed } = await registrations();
-      for (const trigger of triggers) {
-        const fn = functionNamed(trigger.functionName);
-        if (!fn) continue;
-        const missed = await unprocessedVideos(trigger);
-        if (missed.length > 0) log.info({ bucket: trigger.bucket, videos: missed.length }, 'sweep found videos without thumbnails');
-        for (const video of missed) enqueue(fn, s3EventRecord(video, 'ObjectCreated:Put', options.connection.region));
+      for (const record of parsed.data.Records) {
+        const { key, size, eTag } = record.s3.object;
+        await send({ eventName: record.eventName, bucket: record.s3.bucket.name, key, size, eTag });
       }
     },
 
-    idle,
+    async requestReconcile(reason) {
+      await sendJob(boss, OBJECT_RECONCILE_QUEUE, reconcilePayload, { reason });
+    },
 
-    async close() {
-      closed = true;
-      await idle();
-      s3.destroy();
+    async startWorkers() {
+      if (working || stopping) return;
+      working = true;
+      const polling = { pollingIntervalSeconds: IDLE_POLL_SECONDS, notifyPollingIntervalSeconds: IDLE_POLL_SECONDS };
+      await boss.work(
+        OBJECT_EVENTS_QUEUE,
+        { ...polling, localConcurrency: options.concurrency ?? DEFAULT_RUNNER_CONCURRENCY, includeMetadata: true },
+        async ([job]) => runEvent(job!),
+      );
+      await boss.work(OBJECT_EVENTS_DEAD_LETTER_QUEUE, { ...polling }, async ([job]) => {
+        const event = readJobPayload(objectEventPayload, job!.data);
+        log.error({ ...event }, 'object event dead-lettered after its retries: the next reconcile sends it again if its outputs are incomplete');
+      });
+      await boss.work(OBJECT_RECONCILE_QUEUE, { ...polling }, async ([job]) => reconcile(readJobPayload(reconcilePayload, job!.data).reason));
+    },
+
+    stop(graceSeconds) {
+      stopping ??= (async () => {
+        const off = Promise.all([OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE].map((queue) => boss.offWork(queue)));
+        if (graceSeconds === undefined) {
+          await off;
+        } else {
+          let timer: NodeJS.Timeout | undefined;
+          const grace = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), graceSeconds * 1000)));
+          const ended = await Promise.race([off.then(() => 'done' as const), grace]);
+          clearTimeout(timer);
+          if (ended === 'grace') log.warn({}, 'shutdown grace over: running invocations are left to fail and be retried');
+        }
+        s3.destroy();
+      })();
+      return stopping;
     },
   };
 }

@@ -1,13 +1,22 @@
-// The local function runner with the real object store, real registrations and real ffmpeg:
-// store event → trigger filters → AWS-shaped event → handler → thumbnails, plus queueing, timeouts and the sweep.
+// The local function runner with real parts: versitygw, real registrations, PGlite with the real
+// job engine, and real ffmpeg. Store event → durable job → trigger filters → AWS-shaped event →
+// handler → thumbnails; the concurrency bound; an event outliving the service; the reconcile (which
+// also finishes a video with only some widths); retries, timeouts and the dead letter. Tests wait on
+// conditions (jobs settled, deliveries seen); deadlines only catch a real hang.
 import t, { type Test } from 'tap';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
+import type { PgBoss } from 'pg-boss';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { createJobEngine } from '../../src/db/job-engine.js';
 import { createFunctionRunner, type FunctionRunner, type FunctionRunnerOptions } from '../../src/local/function-runner.js';
+import { OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_EVENTS_QUEUE, OBJECT_RECONCILE_QUEUE } from '../../src/local/object-event-queue.js';
 import { registerFunction, registerTrigger } from '../../src/domain/local-registrations.js';
 import { newVideoId, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, VIDEO_SUFFIXES, videoKey } from '../../src/domain/video-layout.js';
+import { createThumbnailHandler } from '../../src/lambda-image/handler.js';
 import { LOCAL_REGION } from '../../src/local/object-store.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
@@ -22,14 +31,56 @@ function recordingLogger() {
   return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, entries, invocations };
 }
 
-/** The service's part, reduced to a test: an HTTP receiver that hands each delivery to the runner. */
+const quiet = { warn() {}, error() {} };
+const RUNNER_QUEUES = [OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE];
+
+type Replica = { runner: FunctionRunner; boss: PgBoss; db: Database; close(): Promise<void> };
+
+/**
+ * One replica's runner as the service starts it: PGlite under dataDir, migrations, the job engine,
+ * the runner, and its workers unless `workers: false`. `close` stops them in the service's order.
+ */
+async function openReplica(t: Test, options: Omit<FunctionRunnerOptions, 'boss' | 'heartbeatSeconds'> & { workers?: boolean }): Promise<Replica> {
+  const db = await openDatabase({ dataDir: options.dataDir });
+  await migrate(db);
+  const boss = await createJobEngine({ db, replicaId: `test-${process.pid}`, heartbeatSeconds: 10, logger: quiet });
+  const runner = await createFunctionRunner({ ...options, boss, heartbeatSeconds: 10 });
+  if (options.workers !== false) await runner.startWorkers();
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await runner.stop();
+      await boss.stop({ graceful: false, close: true, timeout: 5_000 });
+      await db.close();
+    })());
+  t.teardown(close);
+  return { runner, boss, db, close };
+}
+
+/** The runner's jobs that are waiting, backing off or running. */
+async function pendingJobs(boss: PgBoss) {
+  const jobs = (await Promise.all(RUNNER_QUEUES.map((queue) => boss.findJobs(queue, { limit: 100_000 })))).flat();
+  return jobs.filter((job) => job.state === 'created' || job.state === 'retry' || job.state === 'active');
+}
+
+/** Resolves once every job of the runner's queues has ended (retries included). */
+async function settled(boss: PgBoss) {
+  await eventually(async () => (await pendingJobs(boss)).length === 0, 'the runner’s jobs to settle');
+}
+
+/** The service's route, reduced to a test: 200 once the delivery is a job, 503 when it could not be made one. */
 async function runnerWebhook(t: Test) {
   let runner: FunctionRunner | undefined;
   let deliveries = 0;
   const server = createServer(async (request, response) => {
     let body = '';
     for await (const chunk of request) body += chunk;
-    runner?.accept(JSON.parse(body || 'null'));
+    try {
+      await runner?.accept(JSON.parse(body || 'null'));
+      response.statusCode = 200;
+    } catch {
+      response.statusCode = 503;
+    }
     deliveries += 1;
     response.end();
   });
@@ -38,7 +89,7 @@ async function runnerWebhook(t: Test) {
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}/events?secret=s`,
-    attach: (attached: FunctionRunner) => (runner = attached),
+    attach: (attached: FunctionRunner | undefined) => (runner = attached),
     deliveries: () => deliveries,
   };
 }
@@ -60,12 +111,6 @@ async function exists(s3: S3Client, Bucket: string, Key: string): Promise<boolea
   );
 }
 
-async function startRunner(t: Test, options: FunctionRunnerOptions) {
-  const runner = createFunctionRunner(options);
-  t.teardown(() => runner.close());
-  return runner;
-}
-
 /** A store whose webhook feeds a runner, as the service wires them; everything stops with the test. */
 async function webhookDrivenRunner(t: Test, options: { concurrency?: number } = {}) {
   const hook = await runnerWebhook(t);
@@ -73,13 +118,13 @@ async function webhookDrivenRunner(t: Test, options: { concurrency?: number } = 
   const s3 = testS3Client(store);
   t.teardown(() => s3.destroy());
   const { logger, invocations } = recordingLogger();
-  const runner = await startRunner(t, { dataDir: store.dataDir, connection: store.connection, logger, ...options });
-  hook.attach(runner);
-  return { hook, store, s3, invocations, runner };
+  const replica = await openReplica(t, { dataDir: store.dataDir, connection: store.connection, logger, ...options });
+  hook.attach(replica.runner);
+  return { hook, store, s3, invocations, ...replica };
 }
 
-t.test('the whole local path: put → store event → runner → handler → thumbnail in the bucket', async (t) => {
-  const { hook, store, s3, invocations, runner } = await webhookDrivenRunner(t);
+t.test('the whole local path: put → store event → job → runner → handler → thumbnail in the bucket', async (t) => {
+  const { hook, store, s3, invocations, boss } = await webhookDrivenRunner(t);
   const bucket = 'tenant-alpha';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new CreateBucketCommand({ Bucket: 'no-trigger' }));
@@ -94,21 +139,21 @@ t.test('the whole local path: put → store event → runner → handler → thu
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'uploads/elsewhere.mp4', Body: video }));
   await s3.send(new PutObjectCommand({ Bucket: 'no-trigger', Key: videoKey(newVideoId(), 'clip.mp4'), Body: video }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: video }));
-  await eventually(() => hook.deliveries() >= before + 4, 'the store events', 20_000);
-  await runner.idle();
+  await eventually(() => hook.deliveries() >= before + 4, 'the store events');
+  await settled(boss);
 
   t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'w160 written');
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: thumbnailKey(id, 320, 'jpeg') }));
   t.same(await imageInfo(Buffer.from(await object.Body!.transformToByteArray())), { codec: 'mjpeg', width: 320, height: 180 });
   const logged = invocations();
   t.equal(logged.length, 1, 'only the matching object invoked the function');
-  t.match(logged[0]!.details, { function: `fn-${bucket}`, bucket, outcome: 'succeeded', records: ['thumbnails'], key: 'videos/' + id + '/my+clip%2B1+%C3%A7.mp4' });
+  t.match(logged[0]!.details, { function: `fn-${bucket}`, bucket, outcome: 'succeeded', records: ['thumbnails'], attempt: 1, key: 'videos/' + id + '/my+clip%2B1+%C3%A7.mp4' });
   t.type(logged[0]!.details.durationMs, 'number');
   t.notOk(await exists(s3, bucket, `thumbnails/${id}/error.json`));
 });
 
-t.test('a burst is queued, never dropped, and runs within the concurrency bound', async (t) => {
-  const { hook, store, s3, invocations, runner } = await webhookDrivenRunner(t, { concurrency: 1 });
+t.test('a burst is queued as jobs, never dropped, and runs within the concurrency bound', async (t) => {
+  const { hook, store, s3, invocations, boss } = await webhookDrivenRunner(t, { concurrency: 1 });
   const bucket = 'tenant-burst';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await register(store.dataDir, bucket);
@@ -116,8 +161,8 @@ t.test('a burst is queued, never dropped, and runs within the concurrency bound'
   const ids = Array.from({ length: 6 }, () => newVideoId());
   const before = hook.deliveries();
   await Promise.all(ids.map((id) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }))));
-  await eventually(() => hook.deliveries() >= before + ids.length, 'the store events', 20_000);
-  await runner.idle();
+  await eventually(() => hook.deliveries() >= before + ids.length, 'the store events');
+  await settled(boss);
 
   for (const id of ids) t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), `thumbnail for ${id}`);
   const spans = invocations().map((entry) => ({ start: entry.at - (entry.details.durationMs as number), end: entry.at }));
@@ -126,45 +171,134 @@ t.test('a burst is queued, never dropped, and runs within the concurrency bound'
   t.notOk(overlapping, 'one at a time with concurrency 1');
 });
 
-t.test('the sweep processes videos with neither thumbnails nor error.json, and only those', async (t) => {
+t.test('an event accepted while no worker runs is processed once a worker starts, after a restart', async (t) => {
+  const hook = await runnerWebhook(t);
+  const store = await startTestStore(t, hook.url);
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  const bucket = 'tenant-durable';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await register(store.dataDir, bucket);
+  const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4', seconds: 1 }));
+
+  // A replica that takes deliveries but runs no worker (busy, or about to go down).
+  const intake = recordingLogger();
+  const first = await openReplica(t, { dataDir: store.dataDir, connection: store.connection, logger: intake.logger, workers: false });
+  hook.attach(first.runner);
+  const id = newVideoId();
+  const before = hook.deliveries();
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }));
+  await eventually(() => hook.deliveries() >= before + 1, 'the store event');
+  const waiting = await pendingJobs(first.boss);
+  t.same(waiting.map((job) => [job.name, job.state, (job.data as { key: string }).key]), [[OBJECT_EVENTS_QUEUE, 'created', videoKey(id, 'clip.mp4')]], 'the event waits as a job');
+  hook.attach(undefined);
+  await first.close();
+  t.equal(intake.invocations().length, 0, 'nothing ran before the restart');
+  t.notOk(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')));
+
+  // The next start, on the same database, with workers.
+  const { logger, invocations } = recordingLogger();
+  const second = await openReplica(t, { dataDir: store.dataDir, connection: store.connection, logger });
+  await settled(second.boss);
+  t.same(invocations().map((entry) => [entry.details.key, entry.details.outcome]), [[videoKey(id, 'clip.mp4'), 'succeeded']]);
+  t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'the thumbnail exists after the restart');
+});
+
+t.test('the reconcile finishes videos with missing widths, skips finished and failed ones, and runs once at a time', async (t) => {
   // This store's events go to a recorder, not the runner: as if they were posted while the service was down.
   const store = await startTestStore(t);
   const s3 = testS3Client(store);
   t.teardown(() => s3.destroy());
-  const bucket = 'tenant-sweep';
+  const bucket = 'tenant-reconcile';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4', seconds: 1 }));
-  const [missed, failed, done] = [newVideoId(), newVideoId(), newVideoId()];
-  for (const id of [missed, failed, done]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }));
+  const [missed, partial, failed, done] = [newVideoId(), newVideoId(), newVideoId(), newVideoId()];
+  for (const id of [missed, partial, failed, done]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: thumbnailErrorKey(failed), Body: '{"reason":"earlier"}' }));
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: thumbnailKey(done, 160, 'jpeg'), Body: 'earlier' }));
-  await register(store.dataDir, bucket);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: thumbnailKey(partial, 160, 'jpeg'), Body: 'earlier' }));
+  for (const width of [160, 320]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: thumbnailKey(done, width, 'jpeg'), Body: 'earlier' }));
+  await register(store.dataDir, bucket, [160, 320]);
+  await register(store.dataDir, 'tenant-gone');
   const { logger, invocations } = recordingLogger();
-  const runner = await startRunner(t, { dataDir: store.dataDir, connection: store.connection, logger });
+  const replica = await openReplica(t, { dataDir: store.dataDir, connection: store.connection, logger, workers: false });
 
-  await runner.sweep();
-  await runner.idle();
+  // Two replicas starting at once both ask; the exclusive queue keeps one.
+  await replica.runner.requestReconcile('start');
+  await replica.runner.requestReconcile('start');
+  t.equal((await pendingJobs(replica.boss)).filter((job) => job.name === OBJECT_RECONCILE_QUEUE).length, 1, 'one reconcile job');
+
+  await replica.runner.startWorkers();
+  await settled(replica.boss);
   t.same(
-    invocations().map((entry) => entry.details.key),
-    [videoKey(missed, 'clip.mp4')],
-    'only the video nothing was written for',
+    invocations().map((entry) => entry.details.key).sort(),
+    [videoKey(missed, 'clip.mp4'), videoKey(partial, 'clip.mp4')].sort(),
+    'only the videos whose widths are incomplete, a trigger whose bucket is gone ignored',
   );
-  t.ok(await exists(s3, bucket, thumbnailKey(missed, 160, 'jpeg')));
+  t.ok(invocations().every((entry) => entry.details.outcome === 'succeeded'));
+  for (const id of [missed, partial]) {
+    for (const width of [160, 320]) t.ok(await exists(s3, bucket, thumbnailKey(id, width, 'jpeg')), `w${width} of ${id === missed ? 'missed' : 'partial'}`);
+  }
   t.notOk(await exists(s3, bucket, thumbnailKey(failed, 160, 'jpeg')), 'a recorded failure is not retried');
+  const reconciles = await replica.boss.findJobs(OBJECT_RECONCILE_QUEUE);
+  t.same(reconciles.map((job) => job.state), ['completed'], 'the reconcile ran once');
 });
 
-t.test('invocations: AWS event shape, timeout, failures and odd deliveries', async (t) => {
+t.test('a job whose handler fails transiently is retried, and completes on the retry', async (t) => {
+  const store = await startTestStore(t);
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  const bucket = 'tenant-retry';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await register(store.dataDir, bucket);
+  const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4', seconds: 1 }));
+  const id = newVideoId();
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: videoKey(id, 'clip.mp4'), Body: video }));
+
+  let calls = 0;
+  const { logger, invocations } = recordingLogger();
+  const { runner, boss } = await openReplica(t, {
+    dataDir: store.dataDir,
+    connection: store.connection,
+    logger,
+    retry: { retryDelaySeconds: 1 },
+    // The real thumbnailer, behind a first attempt that fails as an unreachable store would.
+    handlerFor: (fn, client) => {
+      const real = createThumbnailHandler({ s3: client, settings: fn.settings });
+      return async (event, context) => {
+        calls += 1;
+        if (calls === 1) throw new Error('connect ECONNREFUSED (the store is restarting)');
+        return real(event, context);
+      };
+    },
+  });
+  await runner.accept({ Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: videoKey(id, 'clip.mp4'), size: video.length } } }] });
+  await settled(boss);
+
+  t.same(
+    invocations().map((entry) => [entry.details.attempt, entry.details.outcome]),
+    [
+      [1, 'failed'],
+      [2, 'succeeded'],
+    ],
+  );
+  t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'written by the retry');
+  const [job] = await boss.findJobs(OBJECT_EVENTS_QUEUE);
+  t.match(job, { state: 'completed', retryCount: 1 });
+});
+
+t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd deliveries, an unsent event refused', async (t) => {
   const dataDir = await tempDir(t);
   const bucket = 'tenant-fake';
   await register(dataDir, bucket);
   const { logger, entries, invocations } = recordingLogger();
   const events: S3Event[] = [];
-  const runner = await startRunner(t, {
+  const { runner, boss, db } = await openReplica(t, {
     dataDir,
     // Never reached: the handler below stands in for the thumbnailer.
     connection: { region: LOCAL_REGION, endpoint: 'http://127.0.0.1:9' },
     logger,
     timeoutMs: 300,
+    retry: { retryLimit: 1, retryDelaySeconds: 1 },
     handlerFor: () => async (event) => {
       events.push(event);
       const key = event.Records[0]!.s3.object.key;
@@ -175,16 +309,18 @@ t.test('invocations: AWS event shape, timeout, failures and odd deliveries', asy
   });
   const delivery = (key: string) => ({ Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, size: 7, eTag: '"abc"' } } }] });
 
-  runner.accept({ Event: 's3:TestEvent', Bucket: bucket });
-  runner.accept('not json at all');
-  runner.accept({ Records: [{ eventName: 's3:ObjectRemoved:Delete', s3: { bucket: { name: bucket }, object: { key: 'videos/x/a.mp4' } } }] });
-  runner.accept(delivery(`videos/${newVideoId()}/hang.mp4`));
-  runner.accept(delivery(`videos/${newVideoId()}/boom.mp4`));
+  await runner.accept({ Event: 's3:TestEvent', Bucket: bucket });
+  await runner.accept('not json at all');
+  await runner.accept({ Records: [{ eventName: 's3:ObjectRemoved:Delete', s3: { bucket: { name: bucket }, object: { key: 'videos/x/a.mp4' } } }] });
+  const hang = `videos/${newVideoId()}/hang.mp4`;
+  const boom = `videos/${newVideoId()}/boom.mp4`;
+  await runner.accept(delivery(hang));
+  await runner.accept(delivery(boom));
   const id = newVideoId();
-  runner.accept(delivery(`videos/${id}/a b+ç.mp4`));
-  await runner.idle();
+  await runner.accept(delivery(`videos/${id}/a b+ç.mp4`));
+  await settled(boss);
 
-  t.same(invocations().map((entry) => entry.details.outcome).sort(), ['failed', 'succeeded', 'timed-out']);
+  t.same(invocations().map((entry) => entry.details.outcome).sort(), ['failed', 'failed', 'succeeded', 'timed-out', 'timed-out'], 'each failure tried twice (retryLimit 1)');
   const timedOut = invocations().find((entry) => entry.details.outcome === 'timed-out')!;
   t.ok((timedOut.details.durationMs as number) >= 290, 'ended by the timeout');
   const record = events.find((event) => event.Records[0]!.s3.object.key.includes(id))!.Records[0]!;
@@ -194,5 +330,13 @@ t.test('invocations: AWS event shape, timeout, failures and odd deliveries', asy
   t.equal(record.s3.object.size, 7);
   t.equal(record.s3.bucket.arn, `arn:aws:s3:::${bucket}`);
   t.ok(entries.some((entry) => entry.message === 'object store event not understood'), 'a body it cannot read is logged');
-  t.equal(events.length, 3, 'the test event and the delete event invoke nothing');
+  t.equal(events.length, 5, 'the test event and the delete event invoke nothing');
+  const dead = entries.filter((entry) => entry.message?.startsWith('object event dead-lettered'));
+  t.same(dead.map((entry) => entry.details.key).sort(), [boom, hang].sort(), 'spent retries reach the dead letter');
+  t.same((await boss.findJobs(OBJECT_EVENTS_QUEUE)).map((job) => job.state).sort(), ['completed', 'completed', 'failed', 'failed']);
+
+  // With the database gone, a delivery cannot become a job: accept rejects, so the route answers 503.
+  await boss.stop({ graceful: false, timeout: 5_000 });
+  await db.close();
+  await t.rejects(runner.accept(delivery(`videos/${newVideoId()}/late.mp4`)), 'an event that is not durable is refused');
 });

@@ -17,15 +17,15 @@ export type ServiceDependencies = {
   ready(): Promise<boolean>;
   /** Where tenant buckets live: AWS, or the local object store. */
   objectStore: S3Connection;
-  /** The local function runner's intake for object-store events; absent on AWS. */
-  acceptObjectEvent?: (event: unknown) => void;
+  /** The local function runner's intake for object-store events; absent on AWS. Resolves once the event is a durable job, rejects when it is not. */
+  acceptObjectEvent?: (event: unknown) => Promise<void>;
 };
 
 export type AppServices = {
   tenants: TenantLifecycle;
   ready(): Promise<boolean>;
   videos: VideoService;
-  acceptObjectEvent?: (event: unknown) => void;
+  acceptObjectEvent?: (event: unknown) => Promise<void>;
 };
 
 declare module 'fastify' {

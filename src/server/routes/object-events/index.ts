@@ -1,11 +1,24 @@
 // POST /internal/object-events: where the local object store posts its events, handed to the
 // function runner. Hidden from the API document; the per-start secret in the URL is compared in
-// constant time and a wrong one gets a plain 404, as if the route did not exist.
+// constant time and a wrong one gets a plain 404, as if the route did not exist. It answers 200
+// only once the event is a durable job, and 503 when it could not be made one: never an ack for
+// an event that would be lost (the store does not retry; the runner's reconcile is the backstop).
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { sameSecret } from '../../../domain/api-keys.js';
+import { isStoreTestEvent } from '../../../local/object-event-queue.js';
 
 export const OBJECT_EVENTS_PATH = '/internal/object-events';
+
+function parsedBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    // The runner logs what it cannot read.
+    return body;
+  }
+}
 
 const objectEventRoutes: FastifyPluginAsyncZod<{ secret: string }> = async (app, options) => {
   app.post(
@@ -15,10 +28,17 @@ const objectEventRoutes: FastifyPluginAsyncZod<{ secret: string }> = async (app,
       if (!sameSecret(request.query.secret ?? '', options.secret)) {
         return reply.callNotFound();
       }
-      const event = typeof request.body === 'string' ? JSON.parse(request.body) : request.body;
-      // Answer at once (the store's webhook is fire-and-forget); events queue in arrival order
-      // until the runner exists, and the runner's start-up sweep covers any the store never sent.
-      void app.services.then((services) => services.acceptObjectEvent?.(event));
+      const event = parsedBody(request.body);
+      // The store posts its test event as it starts, before the services (which wait for the store) exist.
+      if (isStoreTestEvent(event)) return reply.code(200).send();
+      try {
+        // Until the services arrive the delivery waits here: the job engine is what makes it durable.
+        const services = await app.services;
+        await services.acceptObjectEvent?.(event);
+      } catch (error) {
+        request.log.error({ err: error }, 'object event not queued: the store will not redeliver it; the next reconcile covers it');
+        return reply.code(503).send();
+      }
       return reply.code(200).send();
     },
   );
