@@ -33,7 +33,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: 'Create a tenant: queues its stack and answers at once with its API key (shown only here)',
@@ -90,7 +90,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/retry',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: { tags: ['tenants'], summary: 'Re-run `up` for a failed or interrupted tenant', security, params: tenantParams, response: { 202: operationAccepted } },
     },
     async (request, reply) => {
@@ -103,7 +103,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/preview',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: "The program's plan for a new or existing tenant, changing nothing",

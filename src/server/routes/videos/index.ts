@@ -13,7 +13,7 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
   app.post(
     '/videos',
     {
-      config: { access: 'any' },
+      config: { access: 'any', problems: [404, 409, 413, 415] },
       schema: {
         tags: ['videos'],
         summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
@@ -53,7 +53,7 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
   app.get(
     '/videos/:id',
     {
-      config: { access: 'any' },
+      config: { access: 'any', problems: [409] },
       schema: {
         tags: ['videos'],
         summary: 'A video and its thumbnails: pending, ready (every width exists) or failed (with the reason)',
