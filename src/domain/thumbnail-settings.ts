@@ -20,6 +20,8 @@ export const thumbnailSettingsSchema = z
       .min(1)
       .max(8)
       .refine((widths) => new Set(widths).size === widths.length, 'widths must be distinct')
+      // The refinement above, said in the JSON Schema the API document shows.
+      .meta({ uniqueItems: true })
       .default([320, 640]),
     format: z.enum(['jpeg', 'webp']).default('jpeg'),
     at: frameAtSchema.default('10%'),

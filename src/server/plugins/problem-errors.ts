@@ -3,7 +3,7 @@
 // unexpected error never leaks its message or stack to the client. A path that exists called with
 // a method it does not take answers 405 with Allow (RFC 9110), anything else unknown (a hidden
 // route's path included) 404.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
@@ -82,14 +82,19 @@ export default fp(
       reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance: request.url.split('?')[0] });
     });
 
-    app.setNotFoundHandler((request, reply) => {
+    const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split('?')[0]!;
       const allowed = allowedAt(path);
       const body = allowed.length
         ? (reply.header('allow', allowed.join(', ')), problem(405, `${path} takes ${allowed.join(', ')}, not ${request.method}`))
         : problem(404, `no route for ${request.method} ${path}`);
-      reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance: path });
+      return reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance: path });
+    };
+    // Before any body parsing, so a method fastify expects a body with (QUERY) is answered as unrouted too.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.is404) return unrouted(request, reply);
     });
+    app.setNotFoundHandler(unrouted);
   },
   { name: 'problem-errors' },
 );

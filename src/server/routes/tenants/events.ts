@@ -46,7 +46,11 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
         security: [{ bearer: [] }],
         params: tenantParams,
         produces: ['text/event-stream'],
-        response: { 200: z.string().describe('The event stream: `operation`, then `engine` events, then `done`') },
+        response: {
+          200: z
+            .object({ event: z.enum(['operation', 'engine', 'done']), data: z.string(), id: z.string().optional(), retry: z.number().int().optional() })
+            .describe('One server-sent event of the stream: `operation` (the record) first, then `engine` events, then `done`; `data` is JSON'),
+        },
       },
     },
     async (request, reply) => {

@@ -8,12 +8,14 @@ import { tenantQuery, thumbnailLink } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const FILE_FIELD = 'file';
+/** The upload form as the API document shows it; the route streams the file part itself. */
+const uploadForm = z.object({ [FILE_FIELD]: z.string().meta({ format: 'binary', description: 'the video; its type is decided by its content' }) });
 
 const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (app, options) => {
   app.post(
     '/videos',
     {
-      config: { access: 'any', problems: [404, 409, 413, 415] },
+      config: { access: 'any', problems: [404, 409, 413, 415], form: uploadForm },
       schema: {
         tags: ['videos'],
         summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
