@@ -55,10 +55,21 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-`));
     try {
       const options = await workspace.options(tenantId, workDir, context.stackSettings);
-      const stack = await boundedEngineCall(tenantId, signal, () =>
-        LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) }, options),
-      );
-      const settings = await stack.workspace.stackSettings(tenantId);
+      const open = () =>
+        boundedEngineCall(tenantId, signal, () => LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) }, options));
+      let stack = await open();
+      let settings = await stack.workspace.stackSettings(tenantId).catch((error: unknown) => {
+        if (context.stackSettings) throw error;
+        return undefined;
+      });
+      if (!settings) {
+        // The stack exists but its settings (the passphrase salt) were never saved: an attempt that
+        // created it lost the database or died first. Settings are saved before any engine update,
+        // so the stack is empty: it is removed (`stack rm` refuses one with resources) and made anew.
+        await boundedEngineCall(tenantId, signal, () => stack.workspace.removeStack(tenantId));
+        stack = await open();
+        settings = await stack.workspace.stackSettings(tenantId);
+      }
       if (JSON.stringify(settings) !== JSON.stringify(context.stackSettings ?? {})) await context.saveStackSettings(settings);
       if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
       return await work(stack, workDir);
