@@ -192,7 +192,7 @@ t.test('three replicas through the cluster launcher', async (t) => {
     for (const id of ids) {
       let found = await settled(id);
       const [last] = (await operationsOf(id)).slice(-1);
-      t.ok(found.status === 'ready' || found.status === 'failed', `${id} ended ${found.status} (${last?.error ?? 'no error'})`);
+      t.ok(found.status === 'ready' || found.status === 'failed', `${id} ended ${found.status} on attempt ${last?.attempt} (${last?.error ?? 'no error'})`);
       t.equal(last?.status, found.status === 'ready' ? 'succeeded' : 'failed', `${id}: its operation record says the same`);
       if (found.status === 'failed') {
         const retried = await call(0, `/tenants/${id}/retry`, { method: 'POST' });

@@ -5,10 +5,10 @@
 // the data dir (by environment or command line: PostgreSQL and the store carry it only on theirs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Test } from 'tap';
 import { projectRoot } from '../../src/domain/toolchain.js';
+import { freePortRange } from '../../src/local/free-port.js';
 import { tempDir } from './local-store.js';
 import { killProcessesMentioning } from './processes.js';
 
@@ -32,24 +32,6 @@ export type TestCluster = {
 };
 
 const STOP_WAIT_MS = 120_000;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `count` free ports after it (replicas, then the store). */
-async function freePortRange(count: number): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let port = base; port < base + count && free; port++) free = await portFree(port);
-    if (free) return base;
-  }
-}
 
 export async function startTestCluster(t: Test, options: { replicas: number; env?: Record<string, string> }): Promise<TestCluster> {
   const dataDir = await tempDir(t, 'thumbforge-cluster-');
