@@ -1,7 +1,8 @@
 // `npm run cluster -- --replicas N [--port P] [--s3-port S] [--postgres-port Q]`: PostgreSQL, one
 // object store and N replicas on this machine (see src/local/cluster.ts). Data dir:
 // THUMBFORGE_DATA_DIR or ./.data/cluster. SIGINT/SIGTERM stops everything. Lines on stdin control
-// faults: `postgres stop`, `postgres start`, `postgres restart`.
+// faults: `postgres stop`, `postgres start`, `postgres restart`. package.json runs it with `exec`, so
+// the SIGTERM npm forwards reaches this process (the `sh -c` npm would put between exits on it alone).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startCluster, type RunningCluster } from '../src/local/cluster.js';
