@@ -1,15 +1,18 @@
 // The scale-out shape through `npm run cluster` with 3 replicas (heartbeats of 10 s), real parts
 // only: tenants created round-robin all become ready with no two operations of a tenant
-// overlapping; a replica SIGKILLed mid-operation is taken over while an SSE client on another
+// overlapping; a video uploaded through any replica gets its thumbnails; a replica SIGKILLed mid-operation is taken over while an SSE client on another
 // replica sees `done`; PostgreSQL stopped and restarted mid-operation loses nothing; a rolling
 // restart under load loses no operation; SIGTERM leaves no process behind. Waits are on
 // conditions with generous bounds, and no assertion is about time (durations are only printed).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
+import { tempDir } from '../helpers/local-store.js';
 import { processesMentioning } from '../helpers/processes.js';
 import { eventually } from '../helpers/stacks.js';
+import { makeVideo } from '../helpers/videos.js';
 import { readEventStream } from '../server/sse-client.js';
 
 const REPLICAS = 3;
@@ -61,11 +64,11 @@ t.test('three replicas through the cluster launcher', async (t) => {
     throw failure;
   };
 
-  /** Creates the tenant through replica `on` (another if that one is down); a create that landed before its answer was lost counts. */
-  const create = async (id: string, on: number) => {
+  /** Creates the tenant through replica `on` (another if that one is down); a create that landed before its answer was lost counts. Resolves with the 202's body. */
+  const create = async (id: string, on: number): Promise<Json | undefined> => {
     const response = await eventually(() => call(on, '/tenants', { method: 'POST', json: { id, thumbnail: { widths: [96] } } }).catch(() => undefined), `a replica to take the create of ${id}`, SETTLE_MS, POLL_MS);
     t.ok(response.status === 202 || response.status === 409, `${id}: created through replica ${on} (or by an earlier try)`);
-    await response.body?.cancel();
+    return response.status === 202 ? ((await response.json()) as Json) : void (await response.body?.cancel());
   };
 
   const tenant = async (id: string): Promise<Json | undefined> => {
@@ -124,6 +127,23 @@ t.test('three replicas through the cluster launcher', async (t) => {
       t.same(overlapping.map((operation) => operation.id), [], `${id}: each operation started after the previous one finished`);
     }
     t.comment(`operations ran on ${[...owners].sort().join(', ')}`);
+  });
+
+  await t.test('a video uploaded through a replica the store does not post events to gets its thumbnails', async (t) => {
+    const { apiKey } = (await create('uploads', 1))!;
+    t.equal((await settled('uploads')).status, 'ready', 'the tenant is ready');
+    const videos = await tempDir(t);
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(await makeVideo(videos, { name: 'clip.mp4', seconds: 1 }))]), 'clip.mp4');
+    const through = cluster.replicas.get(2)!.url;
+    const uploaded = await fetch(`${through}/videos`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form });
+    t.equal(uploaded.status, 201, 'POST /videos through replica 2: 201');
+    const { id: videoId } = (await uploaded.json()) as Json;
+    const video = await eventually(async () => {
+      const state = (await (await fetch(`${through}/videos/${videoId}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as Json;
+      return state.status === 'ready' ? state : undefined;
+    }, 'the video’s thumbnails', SETTLE_MS, POLL_MS);
+    t.ok(video.thumbnails.length > 0, 'its thumbnails are ready (the store posts its events to replica 0, which queues them as jobs)');
   });
 
   await t.test('a replica SIGKILLed mid-operation is taken over; an SSE client on another replica gets done', async (t) => {
