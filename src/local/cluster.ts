@@ -40,11 +40,9 @@ export type ClusterOptions = {
   signal?: AbortSignal;
 };
 
-export type ClusterReplica = { index: number; id: string; url: string; pid: number | undefined; logFile: string };
+export type ClusterReplica = { index: number; id: string; url: string; pid: number | undefined };
 
 export type RunningCluster = {
-  readonly databaseUrl: string;
-  readonly s3Endpoint: string;
   readonly replicas: readonly ClusterReplica[];
   /** `postgres stop` | `postgres start` | `postgres restart`: fault control for tests and operators. */
   control(command: string): Promise<void>;
@@ -58,6 +56,7 @@ const MEMBER_ENV = 'THUMBFORGE_CLUSTER_MEMBER';
 type Replica = ClusterReplica & {
   /** `<MEMBER_ENV>=<this launch>-<index>`: in the environment of every process of this replica. */
   tag: string;
+  logFile: string;
   child?: ChildProcess;
   exited?: Promise<void>;
   failures: number;
@@ -299,10 +298,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   const pg = postgres;
   return {
-    databaseUrl: pg.url,
-    s3Endpoint: store.connection.endpoint,
     get replicas() {
-      return replicas.map(({ index, id, url, pid, logFile }) => ({ index, id, url, pid, logFile }));
+      return replicas.map(({ index, id, url, pid }) => ({ index, id, url, pid }));
     },
     async control(command) {
       const action = command.trim();
