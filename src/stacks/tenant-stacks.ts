@@ -67,8 +67,20 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     try {
       const options = await workspace.options(stackName, workDir, context.stackSettings);
       const args = { stackName, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) };
-      const stack = await boundedEngineCall(stackName, signal, () => (on.create ? LocalWorkspace.createOrSelectStack(args, options) : LocalWorkspace.selectStack(args, options)));
-      const settings = await stack.workspace.stackSettings(stackName);
+      const open = () => boundedEngineCall(stackName, signal, () => (on.create ? LocalWorkspace.createOrSelectStack(args, options) : LocalWorkspace.selectStack(args, options)));
+      let stack = await open();
+      let settings = await stack.workspace.stackSettings(stackName).catch((error: unknown) => {
+        if (context.stackSettings) throw error;
+        return undefined;
+      });
+      if (!settings) {
+        // The stack exists but its settings (the passphrase salt) were never saved: an attempt that
+        // created it lost the database or died first. Settings are saved before any engine update,
+        // so the stack is empty: it is removed (`stack rm` refuses one with resources) and made anew.
+        await boundedEngineCall(stackName, signal, () => stack.workspace.removeStack(stackName));
+        stack = await open();
+        settings = await stack.workspace.stackSettings(stackName);
+      }
       if (JSON.stringify(settings) !== JSON.stringify(context.stackSettings ?? {})) await context.saveStackSettings(settings);
       if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
       return await work(stack, workDir);
