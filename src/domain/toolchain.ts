@@ -12,6 +12,9 @@ export const VERSITYGW_VERSION = 'v1.8.0';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
+/** The service as production runs it: compiled JavaScript (the setup step compiles it when stale), never TypeScript through tsx. */
+export const COMPILED_MAIN = 'dist/main.js';
+
 export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.THUMBFORGE_TOOLS_DIR ?? join(homedir(), '.cache', 'thumbforge', 'tools'));
 }

@@ -36,6 +36,9 @@ function fuzz(url: string, token: string, tenant: string): Promise<Run> {
   });
 }
 
+// Two runs of several hundred requests, many of which run the engine: beyond the suite's default per-file bound.
+t.setTimeout(2 * RUN_BOUND_MS);
+
 const generatedIn = (output: string) => Number(/(\d+) generated/.exec(output)?.[1] ?? 0);
 
 t.test('schemathesis finds no failure, with the admin token and with a tenant key', async (t) => {

@@ -365,6 +365,12 @@ t.test('the HTTP API on the local target', async (t) => {
     await expectProblem(t, await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(1024), 'a.mp4', 'video') }), 400, 'no "file" field');
     const notMultipart = await api('/videos', { method: 'POST', token: keyA, json: { file: 'x' } });
     await expectProblem(t, notMultipart, 400, 'not multipart');
+    // A malformed multipart body is the client's fault: 400, never 500.
+    const noBoundary = await api('/videos', { method: 'POST', token: keyA, headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    t.match((await expectProblem(t, noBoundary, 400, 'multipart without a boundary')).detail, /malformed/);
+    const cut = `--cut\r\ncontent-disposition: form-data; name="file"; filename="cut.mp4"\r\ncontent-type: video/mp4\r\n\r\n${mp4Lookalike(4096).toString('latin1')}`;
+    const truncated = await api('/videos', { method: 'POST', token: keyA, headers: { 'content-type': 'multipart/form-data; boundary=cut' }, body: Buffer.from(cut, 'latin1') });
+    t.match((await expectProblem(t, truncated, 400, 'a multipart body that ends mid-part')).detail, /malformed/);
     const tooLarge = await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(MAX_UPLOAD + MiB), 'big.mp4') });
     const problem = await expectProblem(t, tooLarge, 413, 'over the limit');
     t.match(problem.detail, String(MAX_UPLOAD));

@@ -122,9 +122,15 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenants } = await app.services;
       // A client that leaves cancels its preview.
       const left = new AbortController();
+      const abort = () => left.abort();
       request.raw.once('close', () => request.raw.complete || left.abort());
-      request.socket.once('close', () => left.abort());
-      return tenants.preview(request.params.id, request.body?.thumbnail, left.signal);
+      // A kept-alive socket serves many requests: the listener goes once this one is answered.
+      request.socket.once('close', abort);
+      try {
+        return await tenants.preview(request.params.id, request.body?.thumbnail, left.signal);
+      } finally {
+        request.socket.off('close', abort);
+      }
     },
   );
 

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { NoVideoFile } from '../../../domain/errors.js';
 import { actingTenant } from '../../plugins/auth.js';
+import { asMultipartProblem } from '../../multipart-errors.js';
 import { tenantQuery, thumbnailLink } from './schemas.js';
 
 const security = [{ bearer: [] }];
@@ -39,16 +40,21 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
     async (request, reply) => {
       const tenantId = actingTenant(request, request.query.tenant);
       if (!request.isMultipart()) throw new NoVideoFile(`send multipart/form-data with the video in the file field "${FILE_FIELD}"`);
-      // One byte past the limit reaches the video intake, which then refuses the upload with 413.
-      const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
-      if (!part || part.fieldname !== FILE_FIELD) {
-        part?.file.resume();
-        throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+      try {
+        // One byte past the limit reaches the video intake, which then refuses the upload with 413.
+        const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
+        if (!part || part.fieldname !== FILE_FIELD) {
+          part?.file.resume();
+          throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+        }
+        const { videos } = await app.services;
+        const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file });
+        reply.code(201).header('location', `/videos/${video.id}`);
+        return video;
+      } catch (error) {
+        // The video intake aborts what it started before the error gets here: nothing is left.
+        throw asMultipartProblem(error);
       }
-      const { videos } = await app.services;
-      const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file });
-      reply.code(201).header('location', `/videos/${video.id}`);
-      return video;
     },
   );
 
