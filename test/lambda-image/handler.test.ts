@@ -6,7 +6,7 @@ import type { S3Event } from 'aws-lambda';
 import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed } from '../../src/lambda-image/handler.js';
 import { encodeS3EventKey, decodeS3EventKey } from '../../src/lambda-image/s3-event-key.js';
 import { s3EventRecord } from '../../src/local/s3-event-record.js';
-import { newVideoId, thumbnailErrorKey, thumbnailKey, videoKey, type ThumbnailErrorRecord } from '../../src/domain/video-layout.js';
+import { newVideoId, posterKey, thumbnailErrorKey, thumbnailKey, thumbnailMetaKey, videoKey, type ThumbnailErrorRecord } from '../../src/domain/video-layout.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, pixelVariance } from '../helpers/videos.js';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +21,9 @@ async function objectKeys(s3: S3Client, prefix: string): Promise<string[]> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }));
   return (listed.Contents ?? []).map((object) => object.Key!).sort();
 }
+
+/** What the default jpeg handler writes for a video: w160, w640, the poster and meta.json. */
+const stillKeys = (id: string) => [thumbnailMetaKey(id), posterKey(id, 'jpeg'), thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')].sort();
 
 async function body(s3: S3Client, key: string): Promise<Buffer> {
   const object = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
@@ -51,7 +54,7 @@ t.test('thumbnail handler', async (t) => {
     const key = await upload(await makeVideo(dir, { name: 'named.mp4' }), videoKey(id, 'a b+ç é.mp4'));
     const result = await handler(s3Event(key));
     t.same(result.records.map((record) => record.outcome), ['thumbnails']);
-    t.same(await objectKeys(s3, `thumbnails/${id}/`), [thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${id}/`), stillKeys(id));
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: thumbnailKey(id, 160, 'jpeg') }));
     t.equal(head.ContentType, 'image/jpeg');
     t.equal(head.CacheControl, THUMBNAIL_CACHE_CONTROL);
@@ -88,7 +91,7 @@ t.test('thumbnail handler', async (t) => {
       const head = await s3.send(new HeadObjectCommand({ Bucket, Key: thumbnailErrorKey(id) }));
       t.equal(head.ContentType, 'application/json');
     }
-    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), [thumbnailKey(goodId, 160, 'jpeg'), thumbnailKey(goodId, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), stillKeys(goodId));
   });
 
   t.test('redelivery of the same event rewrites the same keys', async (t) => {
@@ -97,7 +100,7 @@ t.test('thumbnail handler', async (t) => {
     await handler(s3Event(key));
     const first = await body(s3, thumbnailKey(id, 160, 'jpeg'));
     await handler(s3Event(key));
-    t.same(await objectKeys(s3, `thumbnails/${id}/`), [thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${id}/`), stillKeys(id));
     t.same(await imageInfo(await body(s3, thumbnailKey(id, 160, 'jpeg'))), await imageInfo(first));
   });
 
@@ -109,6 +112,6 @@ t.test('thumbnail handler', async (t) => {
     t.equal((error as ThumbnailRecordsFailed).failures.length, 1);
     t.match((error as ThumbnailRecordsFailed).failures[0]!.message, /404|Not Found/);
     t.same(await objectKeys(s3, `thumbnails/${missingId}/`), [], 'nothing written for the unreadable one');
-    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), [thumbnailKey(goodId, 160, 'jpeg'), thumbnailKey(goodId, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), stillKeys(goodId));
   });
 });

@@ -70,7 +70,7 @@ t.test('in the built tree every copied path and the CMD handler exist, and the c
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     cwd: taskRoot,
     env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', THUMBNAIL_WIDTHS: '320', THUMBNAIL_FORMAT: 'jpeg', THUMBNAIL_AT: '10%' },
-    timeout: 60_000,
+    timeout: 180_000, // a hang, never a slow start, ends it
   });
   const result = JSON.parse(stdout.split('\n').find((line) => line.startsWith('RESULT '))!.slice('RESULT '.length));
   t.match(result, { records: [{ outcome: 'skipped', key: 'thumbnails/not-a-video.jpg' }] }, 'the handler runs from the copied files');
