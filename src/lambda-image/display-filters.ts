@@ -8,10 +8,12 @@ import type { PixelSize } from './thumbnail-size.js';
 const SDR_WHITE_NITS = 203;
 /** What PQ content is taken to peak at when the container does not say (a common mastering peak). */
 const ASSUMED_PQ_PEAK_NITS = 1000;
+/** Mobius keeps everything below this share of SDR white as it is: skin and mid-tones look as graded. */
+const MOBIUS_LINEAR_UP_TO = 0.6;
 
 /**
- * zscale linearises with SDR white at 1.0, tonemap (mobius: linear up to mid-tones, then a smooth
- * roll-off to the content's peak) folds the highlights under it, zscale re-encodes as BT.709. HLG
+ * zscale linearises with SDR white at 1.0, tonemap (mobius: linear up to MOBIUS_LINEAR_UP_TO, then a
+ * smooth roll-off to the content's peak) folds the highlights under it, zscale re-encodes as BT.709. HLG
  * is scene-referred: shown as on an SDR display, its peak is SDR white, so nothing is folded.
  */
 function toneMapFilters(probe: VideoProbe): string[] {
@@ -21,7 +23,7 @@ function toneMapFilters(probe: VideoProbe): string[] {
     `zscale=tin=${transfer}:pin=${primaries}:min=${matrix}:rin=${range}:t=linear:npl=${SDR_WHITE_NITS}`,
     'format=gbrpf32le',
     'zscale=p=bt709',
-    `tonemap=tonemap=mobius:peak=${peak.toFixed(3)}:desat=0`,
+    `tonemap=tonemap=mobius:param=${MOBIUS_LINEAR_UP_TO}:peak=${peak.toFixed(3)}:desat=0`,
     'zscale=t=bt709:m=bt709:r=tv',
     'format=yuv420p',
   ];
