@@ -67,7 +67,8 @@ export async function renderStoryboard(source: VideoSource, durationSeconds: num
       const path = join(dir, `sheet-${index}`);
       await source.ffmpeg(
         'storyboard sheet',
-        ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', '1', '-i', 'pipe:0', '-vf', `tile=${sheet.columns}x${sheet.rows}`, ...stillImageOutput(format, path)],
+        // `-r 1`: a sheet takes many input frames, and an encoder's time base must stay under a second (libaom).
+        ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', '1', '-i', 'pipe:0', '-vf', `tile=${sheet.columns}x${sheet.rows}`, '-r', '1', ...stillImageOutput(format, path)],
         Buffer.concat(frames.slice(sheet.first, sheet.first + sheet.count)),
       );
       encoded.push(await readFile(path));
