@@ -105,8 +105,8 @@ export function createThumbnailHandler(options: ThumbnailHandlerOptions): Thumbn
       await write(storyboardIndexKey(videoId), `${JSON.stringify(index)}\n`, 'application/json');
     }
     if (render.preview) await write(previewKey(videoId), render.preview.bytes, 'image/webp');
-    await Promise.all(render.stills.map((still) => write(thumbnailKey(videoId, still.requestedWidth, format), still.bytes, imageType)));
     await write(posterKey(videoId, format), render.poster.bytes, imageType);
+    await Promise.all(render.stills.map((still) => write(thumbnailKey(videoId, still.requestedWidth, format), still.bytes, imageType)));
     const { storyboard, preview } = render;
     const meta: ThumbnailMeta = {
       videoKey,
