@@ -1,5 +1,5 @@
 // Test videos made on the spot with ffmpeg's lavfi sources (fades, black or blurred stretches,
-// non-square pixels, 10-bit, HDR PQ, variable frame rate), and the checks made on thumbnails:
+// non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), and the checks made on thumbnails:
 // decoded size and codec (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
 import { execFile, spawn } from 'node:child_process';
 import { rename, stat, truncate, writeFile } from 'node:fs/promises';
@@ -15,8 +15,8 @@ export type VideoSpec = {
   width?: number;
   height?: number;
   rate?: number;
-  /** h264-10bit: 4:2:0 10-bit SDR; hevc-pq: HDR10 (BT.2020, PQ, 10-bit) made from the same SDR picture. */
-  codec?: 'h264' | 'vp9' | 'h264-10bit' | 'hevc-pq';
+  /** h264-10bit: 4:2:0 10-bit SDR; hevc-pq and hevc-hlg: HDR (BT.2020, 10-bit, PQ or HLG) made from the same SDR picture. */
+  codec?: 'h264' | 'vp9' | 'h264-10bit' | HdrCodec;
   /** Display rotation written into the container (mp4/mov), in degrees. */
   rotate?: 90 | 180 | 270;
   /** Keyframe interval in frames; seeking cost depends on it. */
@@ -34,12 +34,14 @@ const ENCODERS = {
   h264: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
   vp9: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-pix_fmt', 'yuv420p'],
   'h264-10bit': ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', ...TAGGED_BT709],
-  'hevc-pq': ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p10le',
-    '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc', '-color_range', 'tv'],
 };
 
-/** SDR white at BT.2408's 203 nits, as an HDR10 master of SDR content would put it (zscale needs tagged input). */
-const SDR_TO_PQ = 'zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt2020:t=smpte2084:m=bt2020nc:r=tv:npl=203,format=yuv420p10le';
+type HdrCodec = 'hevc-pq' | 'hevc-hlg';
+const HDR_TRANSFERS: Record<HdrCodec, string> = { 'hevc-pq': 'smpte2084', 'hevc-hlg': 'arib-std-b67' };
+const hdrEncoder = (transfer: string) => ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p10le',
+  '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-color_range', 'tv'];
+/** SDR white at BT.2408's 203 nits, as an HDR master of SDR content would put it (zscale needs tagged input). */
+const sdrToHdr = (transfer: string) => `zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt2020:t=${transfer}:m=bt2020nc:r=tv:npl=203,format=yuv420p10le`;
 
 const ffmpeg = (args: string[]) => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 
@@ -48,9 +50,9 @@ export async function makeVideo(dir: string, spec: VideoSpec): Promise<string> {
   const gop = ['-g', String(spec.gop ?? rate)];
   const path = join(dir, spec.name);
   const encoded = spec.rotate ? join(dir, `unrotated-${spec.name}`) : path;
-  // HDR10 is made from a tagged SDR encoding of the same picture.
-  const pq = codec === 'hevc-pq';
-  const sdr = pq ? join(dir, `sdr-${spec.name}`) : encoded;
+  // HDR is made from a tagged SDR encoding of the same picture.
+  const hdr = codec === 'hevc-pq' || codec === 'hevc-hlg' ? HDR_TRANSFERS[codec] : undefined;
+  const sdr = hdr ? join(dir, `sdr-${spec.name}`) : encoded;
   const filters = [
     ...(spec.filters ?? []),
     ...(spec.sar ? [`setsar=${spec.sar}`] : []),
@@ -60,9 +62,9 @@ export async function makeVideo(dir: string, spec: VideoSpec): Promise<string> {
     '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${rate}`,
     ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
     ...(spec.variableRate ? ['-fps_mode', 'vfr'] : []),
-    '-t', String(seconds), ...(pq ? [...ENCODERS.h264, ...TAGGED_BT709] : ENCODERS[codec]), ...gop, sdr,
+    '-t', String(seconds), ...(hdr ? [...ENCODERS.h264, ...TAGGED_BT709] : ENCODERS[codec as keyof typeof ENCODERS]), ...gop, sdr,
   ]);
-  if (pq) await ffmpeg(['-i', sdr, '-vf', SDR_TO_PQ, ...ENCODERS['hevc-pq'], ...gop, encoded]);
+  if (hdr) await ffmpeg(['-i', sdr, '-vf', sdrToHdr(hdr), ...hdrEncoder(hdr), ...gop, encoded]);
   // ffmpeg 5 writes the display matrix from the `rotate` tag when remuxing.
   if (spec.rotate) await ffmpeg(['-i', encoded, '-c', 'copy', '-metadata:s:v:0', `rotate=${spec.rotate}`, path]);
   return path;

@@ -139,6 +139,12 @@ t.test('over a presigned URL the frame is reached by seeking (-ss before -i, ran
   t.ok(read > 0, 'the reads went through the proxy');
   t.ok(read < 0.4 * size, `read ${read} of ${size} bytes (${Math.round((100 * read) / size)}%)`);
 
+  // "auto" decodes only its windows near 10%, reached the same way.
+  const auto = await renderThumbnails(url, { widths: [160], format: 'jpeg', at: 'auto' });
+  const autoRead = proxy.take();
+  t.ok(auto.frame.atSeconds >= 4 && auto.frame.atSeconds <= 8, `"auto" chose ${auto.frame.atSeconds} s, near 10%`);
+  t.ok(autoRead < 0.4 * size, `"auto" read ${autoRead} of ${size} bytes (${Math.round((100 * autoRead) / size)}%)`);
+
   // The count is not low by construction: a whole GetObject through the same proxy counts every byte.
   const whole = await viaProxy.send(new GetObjectCommand({ Bucket, Key }));
   await whole.Body!.transformToByteArray();

@@ -12,9 +12,10 @@ import {
   safeVideoName,
   thumbnailErrorKey,
   thumbnailKey,
+  VIDEO_AT_METADATA,
   videoKey,
 } from '../../domain/video-layout.js';
-import type { ThumbnailSettings } from '../../domain/thumbnail-settings.js';
+import type { FrameAt, ThumbnailSettings } from '../../domain/thumbnail-settings.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { VideoIntake } from './video-intake.js';
@@ -35,7 +36,8 @@ export type ThumbnailItem = ThumbnailLink & { videoId: string; size: number; las
 export type ThumbnailPage = { items: ThumbnailItem[]; nextCursor: string | null };
 
 export type VideoService = {
-  upload(input: { tenantId: string; fileName: string; file: Readable }): Promise<UploadedVideo>;
+  /** `at` overrides the tenant's setting for this one video: it travels as the object's metadata to the thumbnailer. */
+  upload(input: { tenantId: string; fileName: string; file: Readable; at?: FrameAt }): Promise<UploadedVideo>;
   get(tenantId: string, videoId: string): Promise<VideoState>;
   thumbnails(tenantId: string, page: { limit: number; cursor?: string }): Promise<ThumbnailPage>;
 };
@@ -87,7 +89,7 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     Promise.all(settings.widths.map((width) => link(bucket, thumbnailKey(videoId, width, settings.format), width)));
 
   return {
-    async upload({ tenantId, fileName, file }) {
+    async upload({ tenantId, fileName, file, at }) {
       const intake = new VideoIntake(maxUploadBytes);
       try {
         const { tenant, bucket } = await bucketOf(tenantId, 'upload');
@@ -97,7 +99,8 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         const type = await intake.type;
         const id = newVideoId();
         const key = videoKey(id, safeVideoName(fileName, type.extension));
-        await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize });
+        const metadata = at === undefined ? undefined : { [VIDEO_AT_METADATA]: String(at) };
+        await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
         return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
       } catch (error) {
         // Whatever failed, read the rest of the request so the client gets its answer.

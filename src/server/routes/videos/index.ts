@@ -2,12 +2,28 @@
 // (sniffing, size limit, multipart upload, presigning) lives in the video service.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import { NoVideoFile } from '../../../domain/errors.js';
+import { InvalidRequest, NoVideoFile } from '../../../domain/errors.js';
+import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.js';
 import { actingTenant } from '../../plugins/auth.js';
 import { tenantQuery, thumbnailLink } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const FILE_FIELD = 'file';
+/** The optional field that sets this video's thumbnail time; it must come before the file (the file is streamed). */
+const AT_FIELD = 'at';
+
+/** The `at` field sent before the file, validated as the settings' `at` is. */
+function uploadAt(fields: Record<string, unknown>): FrameAt | undefined {
+  const field = fields[AT_FIELD];
+  if (field === undefined) return undefined;
+  const value = (field as { value?: unknown }).value;
+  if (typeof value !== 'string') throw new InvalidRequest(`the field "${AT_FIELD}" must be text, sent once, before "${FILE_FIELD}"`);
+  try {
+    return parseFrameAt(value);
+  } catch {
+    throw new InvalidRequest(`the field "${AT_FIELD}" must be "auto", seconds, or a percentage such as "10%"`);
+  }
+}
 
 const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (app, options) => {
   app.post(
@@ -17,7 +33,9 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
       schema: {
         tags: ['videos'],
         summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
-        description: `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=.`,
+        description:
+          `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=. ` +
+          'An optional text field "at", before "file", sets this video\'s thumbnail time instead of the tenant\'s: "auto", seconds, or "N%".',
         consumes: ['multipart/form-data'],
         security,
         querystring: tenantQuery,
@@ -43,8 +61,15 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
         part?.file.resume();
         throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
       }
+      let at: FrameAt | undefined;
+      try {
+        at = uploadAt(part.fields);
+      } catch (error) {
+        part.file.resume();
+        throw error;
+      }
       const { videos } = await app.services;
-      const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file });
+      const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file, at });
       reply.code(201).header('location', `/videos/${video.id}`);
       return video;
     },
