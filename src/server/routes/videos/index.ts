@@ -82,6 +82,9 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
       schema: {
         tags: ['videos'],
         summary: 'A video and its thumbnails: pending, ready (every width exists) or failed (with the reason)',
+        description:
+          'Once processed, also its duration and display size, the poster (the chosen frame, its time and "auto" score), ' +
+          'and the storyboard (WebVTT, JSON index, sheet images in order) and animated preview when the tenant has them on.',
         security,
         params: z.object({ id: z.string() }),
         querystring: tenantQuery,
@@ -93,6 +96,12 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
             status: z.enum(['pending', 'ready', 'failed']),
             error: z.string().optional(),
             thumbnails: z.array(thumbnailLink),
+            durationSeconds: z.number().optional(),
+            width: z.number().int().optional(),
+            height: z.number().int().optional(),
+            poster: z.object({ url: z.string().url(), atSeconds: z.number(), score: z.number().nullable() }).optional(),
+            storyboard: z.object({ vtt: z.string().url(), json: z.string().url(), images: z.array(z.string().url()) }).optional(),
+            preview: z.object({ url: z.string().url() }).optional(),
           }),
         },
       },
