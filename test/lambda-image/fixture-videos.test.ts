@@ -5,6 +5,7 @@ import t from 'tap';
 import { thumbnailSettingsSchema, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { autoWindows } from '../../src/lambda-image/frame-position.js';
 import { bestFrame, scoreFrames, type FrameStats } from '../../src/lambda-image/frame-score.js';
+import { describeProbe } from '../../src/lambda-image/probe-video.js';
 import { renderThumbnails } from '../../src/lambda-image/thumbnail-core.js';
 import { tempDir } from '../helpers/local-store.js';
 import { imageInfo, imageStats, makeVideo, pixelVariance } from '../helpers/videos.js';
@@ -37,6 +38,18 @@ t.test('scoreFrames: black, flat, blurred and fading frames are faults; the best
   t.same(scored[4]!.faults, []);
   t.equal(bestFrame(scored, 1, true)!.seconds, 1, 'equal scores: the one nearest the target');
   t.equal(bestFrame(scored.slice(0, 1), 1, true), undefined, 'no faultless frame');
+});
+
+t.test('describeProbe: display size from SAR and rotation, HDR from the transfer, untagged colour as BT.709', async (t) => {
+  const probe = (stream: object) => describeProbe({ streams: [{ codec_name: 'h264', width: 1440, height: 1080, ...stream }], format: { duration: '12.5' } });
+  t.match(probe({ sample_aspect_ratio: '4:3' }), { display: { width: 1920, height: 1080 }, durationSeconds: 12.5, rotation: 0, hdr: undefined });
+  t.match(probe({ sample_aspect_ratio: '4:3', side_data_list: [{ rotation: -90 }] }), { display: { width: 1080, height: 1920 }, rotation: 270 });
+  t.match(probe({ sample_aspect_ratio: '0:1' }), { display: { width: 1440, height: 1080 } }, 'an unknown SAR is square');
+  t.match(probe({}), { colour: { transfer: 'bt709', primaries: 'bt709', matrix: 'bt709', range: 'tv' }, peakNits: undefined });
+  const pq = probe({ color_transfer: 'smpte2084', color_primaries: 'bt2020', color_space: 'bt2020nc', side_data_list: [{ max_content: 4000 }] });
+  t.match(pq, { hdr: 'pq', peakNits: 4000, colour: { transfer: 'smpte2084', primaries: 'bt2020', matrix: 'bt2020nc' } });
+  t.match(probe({ color_transfer: 'arib-std-b67', side_data_list: [{ max_luminance: '10000000/10000' }] }), { hdr: 'hlg', peakNits: 1000 });
+  t.throws(() => describeProbe({ streams: [] }), 'no video stream');
 });
 
 t.test('"auto" on real videos', async (t) => {
