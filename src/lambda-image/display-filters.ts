@@ -20,7 +20,10 @@ function toneMapFilters(probe: VideoProbe): string[] {
   const { transfer, primaries, matrix, range } = probe.colour;
   const peak = probe.hdr === 'pq' ? Math.max(1, (probe.peakNits ?? ASSUMED_PQ_PEAK_NITS) / SDR_WHITE_NITS) : 1;
   return [
-    `zscale=tin=${transfer}:pin=${primaries}:min=${matrix}:rin=${range}:t=linear:npl=${SDR_WHITE_NITS}`,
+    // The frames are tagged with setparams, not zscale's tin/pin/min/rin: ffmpeg 5.1's zscale ignores
+    // those for frames whose own tags are unset, and fails with "no path between colorspaces".
+    `setparams=color_primaries=${primaries}:color_trc=${transfer}:colorspace=${matrix}:range=${range}`,
+    `zscale=t=linear:npl=${SDR_WHITE_NITS}`,
     'format=gbrpf32le',
     'zscale=p=bt709',
     `tonemap=tonemap=mobius:param=${MOBIUS_LINEAR_UP_TO}:peak=${peak.toFixed(3)}:desat=0`,

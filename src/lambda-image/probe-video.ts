@@ -53,7 +53,7 @@ const ratio = (value: string | undefined) => {
 };
 const known = (value: string | undefined, fallback: string) => (value && value !== 'unknown' ? value : fallback);
 
-/** The probe as ffprobe's JSON describes it; untagged colour is taken to be BT.709. */
+/** The probe as ffprobe's JSON describes it; untagged colour is taken to be BT.709, or BT.2020 for HDR. */
 export function describeProbe(json: ProbeJson): VideoProbe {
   const stream = json.streams?.[0];
   if (!stream?.width || !stream.height) throw new NoVideoStream('the file has no video stream');
@@ -63,6 +63,7 @@ export function describeProbe(json: ProbeJson): VideoProbe {
   const rotation = sideData.find((data) => data.rotation !== undefined)?.rotation ?? 0;
   const quarterTurn = Math.abs(rotation) % 180 === 90;
   const transfer = known(stream.color_transfer, 'bt709');
+  const hdr = HDR_TRANSFERS[transfer];
   return {
     durationSeconds: seconds(json.format?.duration) ?? seconds(stream.duration),
     display: quarterTurn ? { width: stream.height, height: width } : { width, height: stream.height },
@@ -70,11 +71,12 @@ export function describeProbe(json: ProbeJson): VideoProbe {
     rotation: ((rotation % 360) + 360) % 360,
     colour: {
       transfer,
-      primaries: known(stream.color_primaries, 'bt709'),
-      matrix: known(stream.color_space, 'bt709'),
+      // PQ and HLG come with BT.2020 (BT.2100) when an encoder leaves the rest untagged.
+      primaries: known(stream.color_primaries, hdr ? 'bt2020' : 'bt709'),
+      matrix: known(stream.color_space, hdr ? 'bt2020nc' : 'bt709'),
       range: stream.color_range === 'pc' ? 'pc' : 'tv',
     },
-    hdr: HDR_TRANSFERS[transfer],
+    hdr,
     peakNits: sideData.map((data) => positive(data.max_content ?? 0) ?? ratio(data.max_luminance)).find((nits) => nits !== undefined),
   };
 }

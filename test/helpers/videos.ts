@@ -27,6 +27,8 @@ export type VideoSpec = {
   sar?: string;
   /** Variable frame rate: `rate` for the first second, then one frame in five. */
   variableRate?: boolean;
+  /** HDR tagged with its transfer only (no primaries, no matrix), as some encoders write it. */
+  transferTagOnly?: boolean;
 };
 
 const TAGGED_BT709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv'];
@@ -38,8 +40,8 @@ const ENCODERS = {
 
 type HdrCodec = 'hevc-pq' | 'hevc-hlg';
 const HDR_TRANSFERS: Record<HdrCodec, string> = { 'hevc-pq': 'smpte2084', 'hevc-hlg': 'arib-std-b67' };
-const hdrEncoder = (transfer: string) => ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p10le',
-  '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-color_range', 'tv'];
+const hdrEncoder = (transfer: string, transferOnly = false) => ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p10le',
+  '-color_trc', transfer, ...(transferOnly ? [] : ['-color_primaries', 'bt2020', '-colorspace', 'bt2020nc', '-color_range', 'tv'])];
 /** SDR white at BT.2408's 203 nits, as an HDR master of SDR content would put it (zscale needs tagged input). */
 const sdrToHdr = (transfer: string) => `zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt2020:t=${transfer}:m=bt2020nc:r=tv:npl=203,format=yuv420p10le`;
 
@@ -64,7 +66,9 @@ export async function makeVideo(dir: string, spec: VideoSpec): Promise<string> {
     ...(spec.variableRate ? ['-fps_mode', 'vfr'] : []),
     '-t', String(seconds), ...(hdr ? [...ENCODERS.h264, ...TAGGED_BT709] : ENCODERS[codec as keyof typeof ENCODERS]), ...gop, sdr,
   ]);
-  if (hdr) await ffmpeg(['-i', sdr, '-vf', sdrToHdr(hdr), ...hdrEncoder(hdr), ...gop, encoded]);
+  // Untagging takes setparams too: the encoder would otherwise copy the frames' own tags.
+  const untag = spec.transferTagOnly ? ',setparams=color_primaries=unknown:colorspace=unknown' : '';
+  if (hdr) await ffmpeg(['-i', sdr, '-vf', sdrToHdr(hdr) + untag, ...hdrEncoder(hdr, spec.transferTagOnly), ...gop, encoded]);
   // ffmpeg 5 writes the display matrix from the `rotate` tag when remuxing.
   if (spec.rotate) await ffmpeg(['-i', encoded, '-c', 'copy', '-metadata:s:v:0', `rotate=${spec.rotate}`, path]);
   return path;

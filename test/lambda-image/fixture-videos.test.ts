@@ -2,6 +2,7 @@
 // a fade-in from black, a black first second and a blurred start ("auto" looks past them), anamorphic,
 // portrait and rotated (shape kept), HDR PQ and HLG (look like their SDR rendering), 10-bit and variable frame rate.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { thumbnailSettingsSchema, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { autoWindows } from '../../src/lambda-image/frame-position.js';
 import { bestFrame, scoreFrames, type FrameStats } from '../../src/lambda-image/frame-score.js';
@@ -49,6 +50,7 @@ t.test('describeProbe: display size from SAR and rotation, HDR from the transfer
   const pq = probe({ color_transfer: 'smpte2084', color_primaries: 'bt2020', color_space: 'bt2020nc', side_data_list: [{ max_content: 4000 }] });
   t.match(pq, { hdr: 'pq', peakNits: 4000, colour: { transfer: 'smpte2084', primaries: 'bt2020', matrix: 'bt2020nc' } });
   t.match(probe({ color_transfer: 'arib-std-b67', side_data_list: [{ max_luminance: '10000000/10000' }] }), { hdr: 'hlg', peakNits: 1000 });
+  t.match(probe({ color_transfer: 'smpte2084', color_primaries: 'unknown' }), { colour: { primaries: 'bt2020', matrix: 'bt2020nc' } }, 'untagged HDR is BT.2020');
   t.throws(() => describeProbe({ streams: [] }), 'no video stream');
 });
 
@@ -106,15 +108,24 @@ t.test('display shape and colour', async (t) => {
     const sdrRender = await renderThumbnails(sdr, at(1));
     t.equal(sdrRender.video.hdr, null);
     const expected = await imageStats(sdrRender.poster.bytes);
-    for (const [codec, hdr] of [['hevc-pq', 'pq'], ['hevc-hlg', 'hlg']] as const) {
-      const path = await makeVideo(dir, { name: `${hdr}.mp4`, seconds: 3, codec });
+    const fixtures = [
+      { codec: 'hevc-pq', hdr: 'pq', name: 'pq.mp4' },
+      { codec: 'hevc-hlg', hdr: 'hlg', name: 'hlg.mp4' },
+      { codec: 'hevc-pq', hdr: 'pq', name: 'pq-transfer-only.mp4', transferTagOnly: true },
+    ] as const;
+    for (const { codec, hdr, name, ...spec } of fixtures) {
+      const path = await makeVideo(dir, { name, seconds: 3, codec, ...spec });
+      if ('transferTagOnly' in spec) {
+        const tags = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=color_primaries,color_space', '-of', 'csv=p=0', path]).toString().trim();
+        t.equal(tags, 'unknown,unknown', 'the fixture has no primaries or matrix (ffmpeg 5.1 zscale fails on such frames unless they are tagged)');
+      }
       const render = await renderThumbnails(path, at(1));
-      t.equal(render.video.hdr, hdr);
+      t.equal(render.video.hdr, hdr, name);
       const actual = await imageStats(render.poster.bytes);
-      t.ok(Math.abs(actual.meanLuma - expected.meanLuma) < 0.12 * expected.meanLuma, `${hdr}: mean luma ${actual.meanLuma} vs SDR ${expected.meanLuma}`);
-      t.ok(Math.abs(actual.meanSaturation - expected.meanSaturation) < 0.2 * expected.meanSaturation, `${hdr}: saturation ${actual.meanSaturation} vs SDR ${expected.meanSaturation}`);
+      t.ok(Math.abs(actual.meanLuma - expected.meanLuma) < 0.12 * expected.meanLuma, `${name}: mean luma ${actual.meanLuma} vs SDR ${expected.meanLuma}`);
+      t.ok(Math.abs(actual.meanSaturation - expected.meanSaturation) < 0.2 * expected.meanSaturation, `${name}: saturation ${actual.meanSaturation} vs SDR ${expected.meanSaturation}`);
       const auto = await renderThumbnails(path, defaults);
-      t.ok((await imageStats(auto.poster.bytes)).meanLuma > LIT, `${hdr}: "auto" scores the tone-mapped frames`);
+      t.ok((await imageStats(auto.poster.bytes)).meanLuma > LIT, `${name}: "auto" scores the tone-mapped frames`);
     }
   });
 
