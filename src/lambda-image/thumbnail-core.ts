@@ -7,7 +7,7 @@ import { renderPreview, type AnimatedPreview } from './animated-preview.js';
 import { extractFrames } from './extract-frames.js';
 import { pickFrame, type ChosenFrame } from './pick-frame.js';
 import { renderStoryboard, type Storyboard } from './storyboard-sheets.js';
-import { VideoUndecodable } from './thumbnail-errors.js';
+import { isFinalThumbnailError, VideoUndecodable } from './thumbnail-errors.js';
 import { thumbnailSize } from './thumbnail-size.js';
 import { openVideoSource, type VideoSource } from './video-source.js';
 
@@ -61,12 +61,15 @@ async function renderStills(source: VideoSource, frame: ChosenFrame, settings: T
   return images.map((bytes, index) => ({ requestedWidth: settings.widths[index]!, ...sizes[index]!, format: settings.format, atSeconds, bytes }));
 }
 
-/** An optional output that this video cannot have is skipped with its reason; the stills still count. */
+/**
+ * An optional output that this video cannot have, or that ran out of time, is skipped with its reason:
+ * the stills are made already and still get written. A source that became unreadable fails the run.
+ */
 async function optional<T>(output: ThumbnailMeta['skipped'][number]['output'], skipped: ThumbnailMeta['skipped'], work: () => Promise<T>): Promise<T | undefined> {
   try {
     return await work();
   } catch (error) {
-    if (!(error instanceof VideoUndecodable)) throw error;
+    if (!isFinalThumbnailError(error)) throw error;
     skipped.push({ output, reason: error.reason });
     return undefined;
   }
