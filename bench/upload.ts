@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       else await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const s3 = createS3Client(started.objectStore);
-    const storage = createObjectStorage(started.objectStore);
+    const storage = createObjectStorage(started.objectStore, { timeoutSeconds: loadConfig().storageTimeoutSeconds });
     const partSize = uploadPartSize(loadConfig().maxUploadBytes);
     const rows: string[] = [];
     for (const size of SIZES) {

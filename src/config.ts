@@ -19,6 +19,7 @@ const envSchema = z
     THUMBFORGE_MAX_CONCURRENT_OPERATIONS: positiveInt.max(64).default(4),
     THUMBFORGE_URL_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(3600),
     THUMBFORGE_OPERATION_TIMEOUT_SECONDS: positiveInt.default(1800),
+    THUMBFORGE_STORAGE_TIMEOUT_SECONDS: positiveInt.max(300).default(10),
     THUMBFORGE_S3_PORT: port.optional(),
     AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
     PULUMI_BACKEND_URL: z.string().regex(/^(s3|file|https?|gs|azblob):\/\//, 'must be a Pulumi backend URL (s3://, file://, https://…)').optional(),
@@ -54,6 +55,8 @@ export type Config = {
   maxConcurrentOperations: number;
   urlTtlSeconds: number;
   operationTimeoutSeconds: number;
+  /** How long one request may wait on a silent object store before the API answers 503. */
+  storageTimeoutSeconds: number;
   s3Port: number;
   awsRegion?: string;
   pulumiBackendUrl?: string;
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentOperations: e.THUMBFORGE_MAX_CONCURRENT_OPERATIONS,
     urlTtlSeconds: e.THUMBFORGE_URL_TTL_SECONDS,
     operationTimeoutSeconds: e.THUMBFORGE_OPERATION_TIMEOUT_SECONDS,
+    storageTimeoutSeconds: e.THUMBFORGE_STORAGE_TIMEOUT_SECONDS,
     s3Port: e.THUMBFORGE_S3_PORT ?? e.PORT + 1,
     awsRegion: e.AWS_REGION,
     pulumiBackendUrl: e.PULUMI_BACKEND_URL,

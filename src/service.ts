@@ -14,7 +14,7 @@ import { migrate } from './db/migrate.js';
 import { createJobEngine } from './db/job-engine.js';
 import type { S3Connection } from './domain/s3-connection.js';
 import { readOrCreateSecret } from './local/data-dir-secret.js';
-import { LOCAL_REGION, rootCredentials, startObjectStore } from './local/object-store.js';
+import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
@@ -108,13 +108,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       if (config.s3Endpoint) {
         objectStore = { endpoint: config.s3Endpoint, region: LOCAL_REGION, credentials: await rootCredentials(config.dataDir) };
       } else {
-        const store = await startObjectStore({
+        const store = await superviseObjectStore({
           dataDir: config.dataDir,
           port: config.s3Port,
           webhookUrl: `http://127.0.0.1:${port}${OBJECT_EVENTS_PATH}?secret=${objectEventSecret}`,
-          onExit: (code, signal) => {
-            if (!closing) log.error({ code, signal }, 'the object store exited unexpectedly');
-          },
+          onExit: (code, signal) => log.error({ code, signal }, 'the object store exited unexpectedly; starting it again'),
+          onRestart: ({ pid, error }) =>
+            error ? log.error({ err: error }, 'the object store did not start again; trying later') : log.warn({ pid }, 'the object store is running again'),
         });
         stopStore.push(() => store.stop());
         objectStore = store.connection;

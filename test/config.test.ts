@@ -101,3 +101,11 @@ t.test('the scale-out settings: defaults, and malformed values named', async (t)
     t.match(configError({ [variable]: value }), message);
   }
 });
+
+t.test('the storage timeout: 10 s by default, a positive number of seconds up to 300', async (t) => {
+  t.equal(loadConfig({}).storageTimeoutSeconds, 10);
+  t.equal(loadConfig({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: '2' }).storageTimeoutSeconds, 2);
+  for (const value of ['0', '-1', '1.5', 'soon', '301']) {
+    t.match(configError({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: value }), /THUMBFORGE_STORAGE_TIMEOUT_SECONDS/, `refuses ${value}`);
+  }
+});

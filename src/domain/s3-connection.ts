@@ -9,9 +9,20 @@ export type S3Connection = {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 };
 
-export function createS3Client(connection: S3Connection): S3Client {
+export type S3ClientOptions = {
+  /**
+   * How long a connection may take to open, and a socket may stay silent (no byte either way),
+   * before the request fails with a TimeoutError. A per-socket idle bound, so a long streamed
+   * upload that keeps moving is never cut short.
+   */
+  silenceTimeoutMs?: number;
+};
+
+export function createS3Client(connection: S3Connection, options: S3ClientOptions = {}): S3Client {
+  const { silenceTimeoutMs } = options;
   return new S3Client({
     region: connection.region,
+    ...(silenceTimeoutMs ? { requestHandler: { connectionTimeout: silenceTimeoutMs, socketTimeout: silenceTimeoutMs } } : {}),
     ...(connection.endpoint ? { endpoint: connection.endpoint, forcePathStyle: true } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
     // Checksums only where S3 requires them: streamed bodies then go out as plain bytes,

@@ -1,6 +1,7 @@
 // The local object store: versitygw on loopback with its posix backend under the data dir,
-// started and stopped by the service. It must never listen beyond 127.0.0.1, and it is only
-// started once its event webhook (the service) already listens, since it posts a test event.
+// started and stopped by the service, and started again (with a growing pause) when it dies. It
+// must never listen beyond 127.0.0.1, and it is only started once its event webhook (the
+// service) already listens, since it posts a test event.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -112,6 +113,78 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Loc
         clearTimeout(killer);
       })();
       return stopping;
+    },
+  };
+}
+
+/** Pauses before starting a store that died again: doubling up to the maximum, reset by a long enough run. */
+const RESTART_BACKOFF_MS = { first: 500, max: 30_000, resetAfterRun: 60_000 };
+const RESTART_READY_TIMEOUT_MS = 15_000;
+
+export type SupervisedObjectStore = Pick<LocalObjectStore, 'connection' | 'stop'>;
+
+/**
+ * A store that is started again when it exits unexpectedly, on the same port and data, so the
+ * links and the connection handed out stay valid; until it answers again, requests to it fail
+ * fast (connection refused), and the API answers 503. `onExit` hears of every unexpected exit,
+ * `onRestart` of every new start (or a start that failed, with its error).
+ */
+export async function superviseObjectStore(
+  options: Omit<ObjectStoreOptions, 'onExit'> & {
+    onExit(code: number | null, signal: NodeJS.Signals | null): void;
+    onRestart(outcome: { pid?: number; error?: unknown }): void;
+  },
+): Promise<SupervisedObjectStore> {
+  let stopped = false;
+  let pause = RESTART_BACKOFF_MS.first;
+  let wake = () => {};
+  let current: LocalObjectStore;
+  let restarting: Promise<void> | undefined;
+
+  /** `readyTimeoutMs` is shorter for a restart: the store has started here before, and a stop may be waiting. */
+  const run = async (readyTimeoutMs?: number): Promise<LocalObjectStore> => {
+    const startedAt = Date.now();
+    let up = false; // an exit during the start is the starter's failure, not a crash to restart from
+    const store = await startObjectStore({
+      ...options,
+      ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
+      onExit: (code, signal) => {
+        if (stopped || !up) return;
+        options.onExit(code, signal);
+        if (Date.now() - startedAt > RESTART_BACKOFF_MS.resetAfterRun) pause = RESTART_BACKOFF_MS.first;
+        restarting = restart();
+      },
+    });
+    up = true;
+    return store;
+  };
+  const restart = async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        wake = () => (clearTimeout(timer), resolve());
+      });
+      pause = Math.min(pause * 2, RESTART_BACKOFF_MS.max);
+      if (stopped) return;
+      try {
+        current = await run(RESTART_READY_TIMEOUT_MS);
+        options.onRestart({ pid: current.process.pid });
+        if (stopped) await current.stop();
+        return;
+      } catch (error) {
+        options.onRestart({ error });
+      }
+    }
+  };
+
+  current = await run();
+  return {
+    connection: current.connection,
+    async stop() {
+      stopped = true;
+      wake();
+      await restarting;
+      await current.stop();
     },
   };
 }

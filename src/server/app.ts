@@ -50,7 +50,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(multipart);
   await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);
-  await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes });
+  await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes, storageTimeoutSeconds: deps.config.storageTimeoutSeconds });
   await app.register(auth, { adminToken: deps.adminToken });
 
   await app.register(healthRoutes);

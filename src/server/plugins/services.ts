@@ -37,10 +37,10 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number }) {
+  async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number; storageTimeoutSeconds: number }) {
     let closeStorage = () => {};
     const ready = options.dependencies.then((deps) => {
-      const storage = createObjectStorage(deps.objectStore);
+      const storage = createObjectStorage(deps.objectStore, { timeoutSeconds: options.storageTimeoutSeconds });
       closeStorage = () => storage.close();
       const videos = createVideoService({ tenants: deps.tenants, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
       return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };

@@ -1,8 +1,17 @@
 // The one adapter between the server and an S3 API (AWS or the local store): streamed multipart
 // uploads, listings, presigned GETs. Routes and services never build an S3 command; an
-// unreachable store becomes StorageUnavailable (503), never a raw SDK error.
+// unreachable or silent store becomes StorageUnavailable (503) within the storage timeout, never
+// a raw SDK error or a hung request, and a refused upload never leaves an object or a part behind.
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, type S3Connection } from '../../domain/s3-connection.js';
@@ -11,19 +20,36 @@ import { DomainError, StorageUnavailable } from '../../domain/errors.js';
 export type StoredObject = { key: string; size: number; lastModified: Date };
 
 export type ObjectStorage = {
-  /** Streams `body` into `bucket/key`; when it fails, the multipart upload is aborted before this rejects. */
-  /** `metadata` becomes the object's user metadata (`x-amz-meta-<name>`). */
+  /**
+   * Streams `body` into `bucket/key`; `metadata` becomes the object's user metadata
+   * (`x-amz-meta-<name>`). When it fails, whatever it wrote (parts, or an object a late request
+   * put there) is removed: before this rejects while the store answers, in the background, retried
+   * until it answers, when the store is what failed.
+   */
   upload(input: { bucket: string; key: string; body: Readable; contentType: string; partSize: number; metadata?: Record<string, string> }): Promise<void>;
   list(bucket: string, options: { prefix: string; startAfter?: string; maxKeys?: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The parsed JSON body of an object, or undefined when it does not exist. */
   readJson(bucket: string, key: string): Promise<unknown>;
   presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+  /** Ends the background clean-ups; they do not hold the process up. */
   close(): void;
+};
+
+export type ObjectStorageOptions = {
+  /** How long one request may wait on a silent store (connect, or no byte either way) before a 503. */
+  timeoutSeconds: number;
 };
 
 /** Parts in flight per upload: memory stays near (UPLOAD_QUEUE_SIZE + 1) × partSize whatever the file size. */
 const UPLOAD_QUEUE_SIZE = 2;
 const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'UND_ERR_SOCKET']);
+/** Pauses between clean-up passes of a refused upload while the store does not answer. */
+const CLEANUP_BACKOFF_MS = { first: 1_000, max: 30_000 };
+
+/** A store that stayed silent for the whole timeout: named so, and not worth the SDK's retries. */
+class StoreSilent extends Error {
+  override readonly name = 'StoreSilent';
+}
 
 /** Leaves domain errors alone; turns "the store cannot be reached or failed" into StorageUnavailable. */
 export function storageError(error: unknown): unknown {
@@ -31,6 +57,7 @@ export function storageError(error: unknown): unknown {
   const e = error as { name?: string; code?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const code = e.code ?? e.cause?.code;
+  if (e.name === 'StoreSilent' || e.name === 'AbortError') return new StorageUnavailable(`the object store did not answer in time`);
   if ((status !== undefined && status >= 500) || (code !== undefined && NETWORK_ERROR_CODES.has(code)) || e.name === 'TimeoutError') {
     return new StorageUnavailable(`the object store cannot be reached (${code ?? e.name ?? status})`);
   }
@@ -64,9 +91,63 @@ function unsignedPartPayloads(s3: S3Client): void {
   );
 }
 
-export function createObjectStorage(connection: S3Connection): ObjectStorage {
-  const s3: S3Client = createS3Client(connection);
+/**
+ * Turns one attempt's socket timeout into StoreSilent before the SDK's retry step sees it: a store
+ * that said nothing for the whole timeout would most likely say nothing again, and the caller
+ * should have its 503 within the timeout, not after every attempt. Other errors are retried as usual.
+ */
+function silenceIsFinal(s3: S3Client): void {
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if ((error as { name?: string }).name === 'TimeoutError') throw new StoreSilent((error as Error).message);
+        throw error;
+      }
+    },
+    { step: 'deserialize', name: 'silenceIsFinal', priority: 'high' },
+  );
+}
+
+export function createObjectStorage(connection: S3Connection, options: ObjectStorageOptions): ObjectStorage {
+  const timeoutMs = options.timeoutSeconds * 1000;
+  const s3: S3Client = createS3Client(connection, { silenceTimeoutMs: timeoutMs });
   unsignedPartPayloads(s3);
+  silenceIsFinal(s3);
+  const closed = new AbortController();
+  /** A read's whole bound, its retries included. */
+  const readBound = () => ({ abortSignal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closed.signal]) });
+
+  /** One pass: aborts every multipart upload of `key` and deletes the object (the key is this upload's own, never reused). */
+  async function removeUpload(bucket: string, key: string): Promise<void> {
+    const signal = { abortSignal: closed.signal };
+    const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }), signal);
+    for (const upload of open.Uploads ?? []) {
+      if (upload.Key === key) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }), signal);
+    }
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), signal);
+  }
+
+  /**
+   * Passes until one succeeds, with growing pauses while the store is away; then one more, a
+   * timeout later, for a request the store had already received when it froze, and carries out
+   * once it thaws.
+   */
+  async function removeUploadEventually(bucket: string, key: string): Promise<void> {
+    for (let pause = CLEANUP_BACKOFF_MS.first; !closed.signal.aborted; pause = Math.min(pause * 2, CLEANUP_BACKOFF_MS.max)) {
+      try {
+        await removeUpload(bucket, key);
+        await sleep(timeoutMs, undefined, { signal: closed.signal });
+        await removeUpload(bucket, key);
+        return;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchBucket') return; // the bucket, and all in it, is gone
+        await sleep(pause, undefined, { signal: closed.signal }).catch(() => undefined);
+      }
+    }
+  }
+
   return {
     async upload({ bucket, key, body, contentType, partSize, metadata }) {
       const upload = new Upload({
@@ -74,13 +155,21 @@ export function createObjectStorage(connection: S3Connection): ObjectStorage {
         params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
         partSize,
         queueSize: UPLOAD_QUEUE_SIZE,
-        leavePartsOnError: false,
+        // Parts are removed below, so that a store that went away does not hold the answer up.
+        leavePartsOnError: true,
       });
-      await mapped(upload.done());
+      try {
+        await upload.done();
+      } catch (error) {
+        const failure = storageError(error);
+        if (failure instanceof StorageUnavailable) void removeUploadEventually(bucket, key);
+        else await removeUpload(bucket, key).catch(() => void removeUploadEventually(bucket, key));
+        throw failure;
+      }
     },
 
     async list(bucket, { prefix, startAfter, maxKeys }) {
-      const page = await mapped(s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys })));
+      const page = await mapped(s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys }), readBound()));
       return {
         objects: (page.Contents ?? []).map((object) => ({ key: object.Key!, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) })),
         truncated: page.IsTruncated === true,
@@ -89,7 +178,7 @@ export function createObjectStorage(connection: S3Connection): ObjectStorage {
 
     async readJson(bucket, key) {
       try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), readBound());
         return JSON.parse(await object.Body!.transformToString());
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
@@ -103,6 +192,7 @@ export function createObjectStorage(connection: S3Connection): ObjectStorage {
     },
 
     close() {
+      closed.abort();
       s3.destroy();
     },
   };
