@@ -17,6 +17,7 @@ import {
   deleteTenant,
   finishOperation,
   getTenant,
+  requeueOperation,
   saveStackSettings,
   stackSettingsOf,
   updateTenant,
@@ -154,6 +155,8 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     }
     if (failure !== undefined && deps.shutdown.aborted && !timeout.aborted) {
       logger.warn(log, 'shutting down: handing the operation to another replica');
+      await requeueOperation(db, operation.id, fencingToken).catch((error: unknown) => logger.warn({ ...log, error: String(error) }, 'could not mark the operation queued'));
+      deps.events.changed(operation.id);
       throw new OperationHandedOver('the replica shut down during the operation');
     }
     await recorder.flush().catch(() => undefined);

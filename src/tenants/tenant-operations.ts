@@ -46,7 +46,8 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
   return {
     tenants,
     async stop(graceSeconds) {
-      await Promise.all([OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue)));
+      // No new jobs; without waiting, which would wait for the running ones beyond any grace.
+      await Promise.all([OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue, { wait: false })));
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000)));
       await Promise.race([Promise.allSettled(running), grace]);

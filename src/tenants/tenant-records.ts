@@ -150,6 +150,8 @@ export type OperationClaim = {
 /**
  * Starts an attempt at a queued or running operation: bumps its attempt and fencing token, so any
  * write of an earlier attempt is refused from now on. Undefined when the operation already ended.
+ * An earlier attempt (one still `running`, or one handed back to the queue, which keeps its owner)
+ * is `previous`: the new one takes the stack over from it.
  */
 export async function claimOperation(q: Queryable, id: string, owner: { replica: string; host: string; jobId: string }): Promise<OperationClaim | undefined> {
   const rows = await q.query<OperationRow & { fencing_token: number; previous_replica: string | null; previous_host: string | null; previous_started_at: Date | null }>(
@@ -157,9 +159,7 @@ export async function claimOperation(q: Queryable, id: string, owner: { replica:
      UPDATE operations o SET status = 'running', attempt = o.attempt + 1, fencing_token = o.fencing_token + 1,
        owner_replica = $2, owner_host = $3, job_id = $4, started_at = now()
      FROM previous p WHERE o.id = p.id AND p.status IN ('queued', 'running')
-     RETURNING o.*, CASE WHEN p.status = 'running' THEN p.owner_replica END AS previous_replica,
-       CASE WHEN p.status = 'running' THEN p.owner_host END AS previous_host,
-       CASE WHEN p.status = 'running' THEN p.started_at END AS previous_started_at`,
+     RETURNING o.*, p.owner_replica AS previous_replica, p.owner_host AS previous_host, p.started_at AS previous_started_at`,
     [id, owner.replica, owner.host, owner.jobId],
   );
   const row = rows[0];
@@ -171,6 +171,15 @@ export async function claimOperation(q: Queryable, id: string, owner: { replica:
       ? { previous: { replica: row.previous_replica, host: row.previous_host, startedAt: iso(row.previous_started_at) } }
       : {}),
   };
+}
+
+/**
+ * Gives a running operation back to the queue under the claim (its replica is shutting down): it
+ * shows `queued` until another attempt claims it, and that attempt takes the stack over from this one.
+ */
+export async function requeueOperation(q: Queryable, id: string, fencingToken: number): Promise<boolean> {
+  const rows = await q.query(`UPDATE operations SET status = 'queued' WHERE id = $1 AND fencing_token = $2 AND status = 'running' RETURNING id`, [id, fencingToken]);
+  return rows.length === 1;
 }
 
 /** Whether the claim is still the operation's current attempt (the lease guard asks this). */

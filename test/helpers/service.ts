@@ -32,7 +32,8 @@ export async function servicePlace(t: Test): Promise<ServicePlace> {
   return { dataDir, port, s3Port };
 }
 
-function pidListeningOn(address: string): number {
+/** The process started to listen on `address` (`127.0.0.1:<port>` on its command line), as the object store is. */
+export function pidListeningOn(address: string): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {

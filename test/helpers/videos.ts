@@ -1,6 +1,7 @@
 // Test videos made on the spot with ffmpeg's lavfi sources (fades, black or blurred stretches,
-// non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), and the checks made on thumbnails:
-// decoded size and codec (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
+// non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), a cheap lookalike that only
+// passes the signature check, and the checks made on thumbnails: decoded size and codec
+// (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
 import { execFile, spawn } from 'node:child_process';
 import { rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -81,6 +82,14 @@ export async function makeTruncatedVideo(dir: string, name: string): Promise<str
   await rename(whole, path);
   await truncate(path, Math.floor((await stat(path)).size / 2));
   return path;
+}
+
+/** An ISO-BMFF header followed by filler: passes the signature check, not a decodable video. */
+export function mp4Lookalike(bytes: number): Buffer {
+  const buffer = Buffer.alloc(bytes, 0x2a);
+  buffer.writeUInt32BE(24, 0);
+  buffer.write('ftypisom', 4, 'latin1');
+  return buffer;
 }
 
 export async function makeTextFile(dir: string, name: string): Promise<string> {

@@ -13,7 +13,8 @@ import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
-import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo } from '../helpers/videos.js';
+import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, mp4Lookalike } from '../helpers/videos.js';
+import { expectProblem } from '../helpers/problems.js';
 import { readEventStream, type SseMessage } from './sse-client.js';
 
 const MiB = 1024 * 1024;
@@ -26,27 +27,10 @@ async function json(response: Response): Promise<Json> {
   return (await response.json()) as Json;
 }
 
-/** The status and a problem+json body with that status. */
-async function expectProblem(t: Test, response: Response, status: number, what: string) {
-  t.equal(response.status, status, `${what}: ${status}`);
-  t.match(response.headers.get('content-type'), /^application\/problem\+json/, `${what}: problem+json`);
-  const body = await json(response);
-  t.match(body, { type: String, title: String, status, detail: String }, `${what}: problem fields`);
-  return body;
-}
-
 function form(content: Buffer | string, fileName: string, field = 'file'): FormData {
   const data = new FormData();
   data.append(field, new Blob([content]), fileName);
   return data;
-}
-
-/** An ISO-BMFF header followed by filler: passes the signature check, not a decodable video. */
-function mp4Lookalike(bytes: number): Buffer {
-  const buffer = Buffer.alloc(bytes, 0x2a);
-  buffer.writeUInt32BE(24, 0);
-  buffer.write('ftypisom', 4, 'latin1');
-  return buffer;
 }
 
 /**

@@ -57,7 +57,7 @@ export function storageError(error: unknown): unknown {
   const e = error as { name?: string; code?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const code = e.code ?? e.cause?.code;
-  if (e.name === 'StoreSilent' || e.name === 'AbortError') return new StorageUnavailable(`the object store did not answer in time`);
+  if (error instanceof StoreSilent || e.name === 'AbortError') return new StorageUnavailable('the object store did not answer in time');
   if ((status !== undefined && status >= 500) || (code !== undefined && NETWORK_ERROR_CODES.has(code)) || e.name === 'TimeoutError') {
     return new StorageUnavailable(`the object store cannot be reached (${code ?? e.name ?? status})`);
   }
