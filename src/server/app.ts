@@ -6,7 +6,7 @@ import multipart from '@fastify/multipart';
 import sseModule from '@fastify/sse';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { Config } from '../config.js';
-import problemErrors from './plugins/problem-errors.js';
+import problemErrors, { clientErrorHandler } from './plugins/problem-errors.js';
 import openapi from './plugins/openapi.js';
 import routeProblems from './plugins/route-problems.js';
 import services, { type ServiceDependencies } from './plugins/services.js';
@@ -41,6 +41,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     bodyLimit: 64 * 1024,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
