@@ -12,10 +12,9 @@ const INVOCATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 9
 /** A scrape never waits longer than this on the database for the queues' backlog. */
 const QUEUE_READ_TIMEOUT_MS = 2_000;
 
-export type MetricsLogger = { warn(details: object, message?: string): void };
+type MetricsLogger = { warn(details: object, message?: string): void };
 
-export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;
-
+/** The work's result, or a rejection once `ms` have passed (the work itself goes on; a late result is dropped). */
 function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)));
