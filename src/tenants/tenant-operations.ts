@@ -41,7 +41,7 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
       }
     },
   );
-  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events }));
+  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics }));
 
   return {
     tenants,

@@ -60,6 +60,7 @@ export type TestTenantsOptions = {
   /** A shared database (a PostgreSQL URL); otherwise PGlite under the data dir. */
   databaseUrl?: string;
   logger?: TenantOperationsOptions['logger'];
+  metrics?: TenantOperationsOptions['metrics'];
 };
 
 export type TestTenants = TenantOperations & { db: Database; boss: PgBoss; stacks: TenantStacks; close(): Promise<void> };
@@ -84,6 +85,7 @@ export async function openTenantsReplica(env: { dataDir: string; target: LocalTa
     operationTimeoutSeconds: options.operationTimeoutSeconds ?? 300,
     maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
     logger: options.logger ?? quietLogger,
+    metrics: options.metrics,
   });
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -15,6 +15,11 @@ const schemathesis = pythonToolPath('st');
 /** Cases per operation and phase; with the stateful phase, each run generates several hundred requests. */
 const MAX_EXAMPLES = 40;
 const MIN_GENERATED = 1_000;
+/**
+ * Every check but use_after_free (a CLI `--checks all` overrides what the config switches off, so
+ * the exclusion is here too): DELETE /tenants/:id is asynchronous, see schemathesis.toml.
+ */
+const CHECKS = ['--checks', 'all', '--exclude-checks', 'use_after_free'];
 /** A bound for a hung run only (both fit the suite's per-file bound): a run takes minutes on two loaded cores. */
 const RUN_BOUND_MS = 9 * 60_000;
 
@@ -25,7 +30,7 @@ function fuzz(url: string, token: string, tenant: string, logFile: string): Prom
   const log = openSync(logFile, 'w');
   const child = spawn(
     schemathesis,
-    ['--no-color', '--config-file', join(projectRoot, 'schemathesis.toml'), 'run', `${url}/openapi.json`, '--checks', 'all', '--max-examples', String(MAX_EXAMPLES)],
+    ['--no-color', '--config-file', join(projectRoot, 'schemathesis.toml'), 'run', `${url}/openapi.json`, ...CHECKS, '--max-examples', String(MAX_EXAMPLES)],
     {
       cwd: projectRoot,
       // The token travels in the environment, substituted by the config: never on a command line.

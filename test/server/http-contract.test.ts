@@ -435,7 +435,7 @@ t.test('the HTTP API on the local target', async (t) => {
     t.match(console.headers.get('content-type'), /^text\/html/);
   });
 
-  t.test('a known path called with a method it does not take answers 405 with Allow', async (t) => {
+  t.test('a known path called with a method it does not take answers 405 with Allow; an oversized request line 431', async (t) => {
     const put = await expectProblem(t, await api('/tenants', { method: 'PUT', json: {} }), 405, 'PUT /tenants');
     t.match(put.detail, /GET, HEAD, POST/);
     // fetch refuses to send TRACE: node:http does.
@@ -452,6 +452,8 @@ t.test('the HTTP API on the local target', async (t) => {
     t.equal(patch.status, 405, 'a path with a parameter is known too');
     t.equal(patch.headers.get('allow'), 'POST');
     await expectProblem(t, await api('/no-such-path', { method: 'PUT' }), 404, 'an unknown path stays 404');
+    // Refused by the HTTP parser before routing, and still a problem document.
+    await expectProblem(t, await api(`/thumbnails?cursor=${'x'.repeat(20_000)}`, { token: keyA }), 431, 'a request line over 16 KiB');
     t.equal((await service.api('/tenants', { method: 'DELETE', json: {} })).status, 405, 'and nothing is deleted');
     t.equal((await json(await api('/tenants'))).tenants.length > 0, true, 'every tenant is still there');
   });
