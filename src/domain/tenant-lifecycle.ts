@@ -41,7 +41,28 @@ export function statusAfter(kind: OperationKind, outcome: 'succeeded' | 'failed'
   return outcome;
 }
 
-/** Only a tenant whose last operation did not reach its goal may be retried. */
+/**
+ * A tenant with no operation on its way may be retried: a failed or interrupted one to reach its
+ * goal, a ready one to run its stack again (a new function image, say). A retry is an `up`.
+ */
 export function canRetry(status: TenantStatus): boolean {
-  return status === 'failed' || status === 'interrupted';
+  return !TRANSITIONAL_TENANT_STATUSES.includes(status);
+}
+
+/** Any tenant but one being deleted takes new settings: they go to its next `up`. */
+export function canUpdate(status: TenantStatus): boolean {
+  return status !== 'deleting';
+}
+
+/**
+ * The tenant's status once its latest operation is dropped before it ran (cancelled while queued):
+ * the stack is as the operation before it left it, or is about to leave it. `previous` is the newest
+ * earlier `up` or destroy not itself dropped; a tenant without one never had a stack: failed, so a
+ * retry provisions it.
+ */
+export function statusAfterDropped(previous: { kind: 'up' | 'destroy'; status: OperationStatus } | undefined, hasResources: boolean): TenantStatus {
+  if (!previous) return 'failed';
+  if (!isFinished(previous.status)) return statusWhileQueued(previous.kind, hasResources);
+  if (previous.status === 'succeeded') return previous.kind === 'up' ? 'ready' : 'failed';
+  return previous.status === 'interrupted' ? 'interrupted' : 'failed';
 }

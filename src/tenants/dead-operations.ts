@@ -8,18 +8,21 @@ import { statusAfter } from '../domain/tenant-lifecycle.js';
 import type { OperationEventLog } from './operation-events.js';
 import { readJobPayload } from '../db/job-engine.js';
 import { OPERATION_RETRY_LIMIT, OPERATIONS_QUEUE, operationJobPayload } from './operation-queue.js';
-import { abandonOperation, getTenant, updateTenant } from './tenant-records.js';
+import { abandonOperation, getOperation, getTenant, updateTenant } from './tenant-records.js';
 
 export function createDeadOperationHandler(deps: { db: Database; boss: PgBoss; events: OperationEventLog }) {
   return async ([job]: Array<JobWithMetadata<{ operationId: string }>>) => {
     const { operationId } = readJobPayload(operationJobPayload, job!.data);
     await deps.db.transaction(async (tx) => {
+      const found = await getOperation(tx, operationId);
+      if (!found) return;
+      // The tenant row is locked before the operation's, as every transaction does (no deadlock).
+      const tenant = await getTenant(tx, found.tenantId, { forUpdate: true });
       const operation = await abandonOperation(tx, operationId, {
         status: 'failed',
         error: `gave up after ${OPERATION_RETRY_LIMIT + 1} attempts: the replicas running it kept stopping or losing the database; retry the tenant`,
       });
       if (!operation) return;
-      const tenant = await getTenant(tx, operation.tenantId, { forUpdate: true });
       if (tenant?.lastOperationId === operation.id) {
         const status = statusAfter(operation.kind, 'failed', tenant.status);
         if (status) await updateTenant(tx, tenant.id, { status });

@@ -165,8 +165,9 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
   async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs'] }) {
     const { operation, fencingToken } = claim;
     await db.transaction(async (tx) => {
-      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return;
+      // The tenant row is locked before the operation's, as every transaction does (no deadlock).
       const current = await getTenant(tx, tenant.id, { forUpdate: true });
+      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return;
       if (!current) return;
       const latest = current.lastOperationId === operation.id;
       if (operation.kind === 'destroy' && outcome.status === 'succeeded') {

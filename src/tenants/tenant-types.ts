@@ -30,9 +30,19 @@ export type Operation = {
   finishedAt?: string;
   /** How many times a replica has started it (a takeover starts it again). */
   attempt: number;
+  /** For an `up`: the settings version it applies (queued changes coalesce into it). */
+  settingsVersion?: number;
   /** A readable summary when status is failed, interrupted or cancelled. */
   error?: string;
 };
+
+/** A tenant API key as listings show it: never the key, never its hash. */
+export type ApiKeyRecord = { id: string; prefix: string; createdAt: string; lastUsedAt?: string };
+
+/** A page request: at most `limit` items after the one the cursor names. */
+export type PageRequest = { limit: number; cursor?: string };
+/** A page of items, newest first; `nextCursor` is null on the last page. */
+export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** One engine event as the Automation API reported it, numbered in arrival order within its operation. */
 export type OperationEvent = { seq: number; at: string; event: Record<string, unknown> };
@@ -47,8 +57,26 @@ export interface TenantLifecycle {
   provision(input: { id: string; settings: ThumbnailSettings }): Promise<{ tenant: Tenant; operation: Operation; apiKey: string }>;
   /** Queues a destroy (or answers the one already on its way); throws TenantNotFound. */
   destroy(id: string): Promise<Operation>;
-  /** Re-runs `up` for a failed or interrupted tenant; throws OperationNotAllowed otherwise. */
+  /** Re-runs `up` for a tenant with no operation on its way (failed, interrupted or ready); throws OperationNotAllowed otherwise. */
   retry(id: string): Promise<Operation>;
+  /**
+   * New desired settings and an `up` to apply them; an `up` still queued takes them instead of a
+   * second one (changes coalesce to the latest). Throws TenantNotFound, or OperationNotAllowed while deleting.
+   */
+  update(id: string, settings: ThumbnailSettings): Promise<Operation>;
+  /** The tenant's operations, newest first; throws TenantNotFound, or InvalidRequest for a bad cursor. */
+  operations(id: string, page: PageRequest): Promise<Page<Operation>>;
+  /**
+   * Drops a queued operation as cancelled, with its job. Throws OperationNotFound, or
+   * OperationNotAllowed when it has ended or is running (running ones cannot be cancelled yet).
+   */
+  cancel(id: string, operationId: string): Promise<Operation>;
+  /** A new key for the tenant: the key itself is in this answer only. Throws TenantNotFound. */
+  createKey(id: string): Promise<{ key: ApiKeyRecord; apiKey: string }>;
+  /** The tenant's live keys, newest first; throws TenantNotFound, or InvalidRequest for a bad cursor. */
+  keys(id: string, page: PageRequest): Promise<Page<ApiKeyRecord>>;
+  /** Revokes a key: the next request presenting it, on any replica, is refused. Throws KeyNotFound. */
+  revokeKey(id: string, keyId: string): Promise<void>;
   /** The program's plan, changing nothing and queueing nothing; StackBusy if a run holds the stack. */
   preview(id: string, settings: ThumbnailSettings | undefined, signal: AbortSignal): Promise<PreviewResult>;
   get(id: string): Promise<Tenant | undefined>;

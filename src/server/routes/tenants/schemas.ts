@@ -1,12 +1,38 @@
-// The tenant and operation shapes the API answers with, and the views that build them from
-// service records. A view never exposes the API key hash.
+// The tenant, operation and key shapes the API answers with, the page and problem shapes the
+// tenant routes share, and the views that build them from service records. A view never exposes
+// an API key (past its creation) or its hash.
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
 import { OPERATION_KINDS, OPERATION_STATUSES, TENANT_STATUSES } from '../../../domain/tenant-lifecycle.js';
-import type { Operation, Tenant } from '../../../tenants/tenant-types.js';
+import type { ApiKeyRecord, Operation, Tenant } from '../../../tenants/tenant-types.js';
+import { problemSchema } from '../../problem-schema.js';
 
 export const tenantParams = z.object({ id: tenantIdSchema });
+
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+
+/** `?limit=&cursor=` of every list: the cursor is the `nextCursor` of the page before. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1).max(64).optional(),
+});
+
+/** A page of a list, newest first; `nextCursor` is null on the last page. */
+export const pageOf = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** The problem responses a route declares, each described for the OpenAPI document. */
+export function problems(described: Record<number, string>): Record<number, z.ZodType> {
+  return Object.fromEntries(Object.entries(described).map(([status, description]) => [status, problemSchema.describe(description)]));
+}
+
+/** The problems every admin route can answer with. */
+export const adminProblems = {
+  401: 'No bearer token, or one that is not valid',
+  403: 'A tenant key: this route needs the admin token',
+  503: 'The service is starting',
+};
 
 const tenantStatus = z.enum(TENANT_STATUSES);
 
@@ -18,7 +44,15 @@ export const operationView = z.object({
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  settingsVersion: z.number().int().optional().describe('for an up: the settings version it applies'),
   error: z.string().optional(),
+});
+
+export const keyView = z.object({
+  id: z.string(),
+  prefix: z.string().describe('the first characters of the key, to tell keys apart'),
+  createdAt: z.string(),
+  lastUsedAt: z.string().optional().describe('the last request made with it, to the minute'),
 });
 
 export const outputsView = z.object({
@@ -41,12 +75,17 @@ export const tenantView = z.object({
   lastOperation: operationView.optional(),
 });
 
-/** The answer to every call that queues an operation (create, retry, delete). */
+/** The answer to every call that queues an operation (create, update, retry, delete). */
 export const operationAccepted = z.object({ id: z.string(), status: tenantStatus, operation: operationView });
 
 export function viewOperation(operation: Operation): z.infer<typeof operationView> {
-  const { id, kind, status, createdAt, startedAt, finishedAt, attempt, error } = operation;
-  return { id, kind, status, createdAt, startedAt, finishedAt, attempt, error };
+  const { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, error } = operation;
+  return { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, error };
+}
+
+export function viewKey(key: ApiKeyRecord): z.infer<typeof keyView> {
+  const { id, prefix, createdAt, lastUsedAt } = key;
+  return { id, prefix, createdAt, lastUsedAt };
 }
 
 export function viewTenant(tenant: Tenant, lastOperation?: Operation): z.infer<typeof tenantView> {
