@@ -25,10 +25,22 @@ export const TRANSITIONAL_TENANT_STATUSES: readonly TenantStatus[] = ['provision
  * The tenant's status from the moment an operation is queued: a destroy deletes; an `up` provisions
  * a tenant that has never been ready and updates one that has resources.
  */
-export function statusWhileQueued(kind: OperationKind, hasResources: boolean): TenantStatus {
+export function statusWhileQueued(kind: 'up' | 'destroy', hasResources: boolean): TenantStatus {
   if (kind === 'destroy') return 'deleting';
   return hasResources ? 'updating' : 'provisioning';
 }
+
+/**
+ * Whether an operation of this kind becomes the tenant's last one, whose end decides its status.
+ * A refresh (a drift check) changes nothing and runs beside the tenant's status: it is in the
+ * history only, so an `up` it queues behind still settles the tenant.
+ */
+export function drivesStatus(kind: OperationKind): kind is 'up' | 'destroy' {
+  return kind !== 'refresh';
+}
+
+export const DRIFT_STATUSES = ['in-sync', 'drifted'] as const;
+export type DriftStatus = (typeof DRIFT_STATUSES)[number];
 
 /**
  * The tenant's status once an operation ended. `undefined` means the record goes (a destroy

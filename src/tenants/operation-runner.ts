@@ -10,6 +10,7 @@ import { statusAfter } from '../domain/tenant-lifecycle.js';
 import { describeFailure } from '../stacks/operation-failure.js';
 import { terminateEngineRuns } from '../stacks/engine-processes.js';
 import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
+import type { DriftReport } from '../stacks/tenant-outputs.js';
 import type { OperationEventLog } from './operation-events.js';
 import {
   claimIsCurrent,
@@ -22,7 +23,13 @@ import {
   updateTenant,
   type OperationClaim,
 } from './tenant-records.js';
-import type { Tenant } from './tenant-types.js';
+import type { Tenant, TenantDrift } from './tenant-types.js';
+
+/** A drift check's report as the tenant keeps it: changes in name order, stamped with the time. */
+function driftOf(report: DriftReport): TenantDrift {
+  const changes = [...report.changes].sort((a, b) => a.name.localeCompare(b.name));
+  return { status: changes.length > 0 ? 'drifted' : 'in-sync', checkedAt: new Date().toISOString(), changes };
+}
 
 export type OperationJob = { id: string; data: { operationId: string }; signal: AbortSignal };
 
@@ -117,6 +124,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     signal.addEventListener('abort', onAbort, { once: true });
 
     let outputs: Tenant['outputs'];
+    let drift: DriftReport | undefined;
     let failure: string | undefined;
     try {
       if (claim.previous) {
@@ -127,6 +135,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         try {
           if (operation.kind === 'up') outputs = await stacks.up(context, { onEvent, signal });
           else if (operation.kind === 'destroy') await stacks.destroy(context, { onEvent, signal });
+          else drift = await stacks.previewRefresh(context, { onEvent, signal });
           break;
         } catch (error) {
           if (!(error instanceof ConcurrentUpdateError) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
@@ -158,11 +167,11 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     }
     await recorder.flush().catch(() => undefined);
     if (failure !== undefined) logger.error({ ...log, error: failure }, 'operation failed');
-    await settle(claim, tenant, failure === undefined ? { status: 'succeeded', outputs } : { status: 'failed', error: failure });
+    await settle(claim, tenant, failure === undefined ? { status: 'succeeded', outputs, drift } : { status: 'failed', error: failure });
   };
 
   /** Records the end under the claim; the tenant's status changes only if this is still its latest operation. */
-  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs'] }) {
+  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport }) {
     const { operation, fencingToken } = claim;
     await db.transaction(async (tx) => {
       // The tenant row is locked before the operation's, as every transaction does (no deadlock).
@@ -178,6 +187,8 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       await updateTenant(tx, tenant.id, {
         ...(status ? { status } : {}),
         ...(outcome.outputs?.bucket ? { outputs: outcome.outputs } : {}),
+        // An `up` that succeeded refreshed first and then converged: the stack is in sync with its resources.
+        ...(outcome.drift ? { drift: driftOf(outcome.drift) } : operation.kind === 'up' && outcome.status === 'succeeded' ? { drift: driftOf({ changes: [] }) } : {}),
         ...(operation.kind === 'up' && outcome.status === 'succeeded' ? { appliedSettingsVersion: tenant.settingsVersion } : {}),
       });
     });

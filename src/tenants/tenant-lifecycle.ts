@@ -11,7 +11,7 @@ import { asJobDb, type Database, type Queryable } from '../db/database.js';
 import { sendJob } from '../db/job-engine.js';
 import { apiKeyPrefix, hashApiKey, newApiKey, tenantIdOfApiKey } from '../domain/api-keys.js';
 import { InvalidRequest, KeyNotFound, OperationNotAllowed, OperationNotFound, StackBusy, TenantExists, TenantNotFound } from '../domain/errors.js';
-import { canRetry, canUpdate, isFinished, statusAfterDropped, statusWhileQueued, type OperationKind } from '../domain/tenant-lifecycle.js';
+import { canRetry, canUpdate, drivesStatus, isFinished, statusAfterDropped, statusWhileQueued, type OperationKind } from '../domain/tenant-lifecycle.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../domain/thumbnail-settings.js';
 import type { TenantStacks } from '../stacks/tenant-stacks.js';
 import type { OperationEventLog } from './operation-events.js';
@@ -59,7 +59,7 @@ export function createTenantLifecycle(deps: TenantLifecycleDeps): TenantLifecycl
       if (answer) return { operation: answer, queued: false };
       const tenant = (await records.getTenant(tx, id))!;
       const queued = await queueOperation(tx, { id: ulid(), tenantId: id, kind, settingsVersion: tenant.settingsVersion });
-      await records.updateTenant(tx, id, { status: statusWhileQueued(kind, tenant.outputs !== undefined), lastOperationId: queued.id });
+      if (drivesStatus(kind)) await records.updateTenant(tx, id, { status: statusWhileQueued(kind, tenant.outputs !== undefined), lastOperationId: queued.id });
       return { operation: queued, queued: true };
     });
     if (operation.queued) deps.events.changed(operation.operation.id);
@@ -97,6 +97,12 @@ export function createTenantLifecycle(deps: TenantLifecycleDeps): TenantLifecycl
         const { settingsVersion } = (await records.updateTenant(tx, id, { settings }))!;
         // An `up` not yet claimed reads the settings when it starts: it applies these, and answers for them.
         if (last?.kind === 'up' && last.status === 'queued') return records.setOperationSettingsVersion(tx, last.id, settingsVersion);
+        return undefined;
+      }),
+
+    refresh: (id) =>
+      queueFor(id, 'refresh', (_tx, tenant) => {
+        if (!canUpdate(tenant.status)) throw new OperationNotAllowed(`tenant "${id}" is being deleted; there is nothing left to check for drift`);
         return undefined;
       }),
 

@@ -4,7 +4,7 @@
 import type { Queryable, Row } from '../db/database.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { OperationKind, OperationStatus, TenantStatus } from '../domain/tenant-lifecycle.js';
-import type { ApiKeyRecord, Operation, OperationEvent, Page, PageRequest, Tenant, TenantOutputs } from './tenant-types.js';
+import type { ApiKeyRecord, Operation, OperationEvent, Page, PageRequest, Tenant, TenantDrift, TenantOutputs } from './tenant-types.js';
 
 type TenantRow = Row & {
   id: string;
@@ -13,6 +13,7 @@ type TenantRow = Row & {
   settings_version: number;
   applied_settings_version: number | null;
   outputs: TenantOutputs | null;
+  drift: TenantDrift | null;
   created_at: Date;
   updated_at: Date;
   last_operation_id: string | null;
@@ -44,6 +45,7 @@ function tenantOf(row: TenantRow): Tenant {
     settingsVersion: row.settings_version,
     ...(row.applied_settings_version !== null ? { appliedSettingsVersion: row.applied_settings_version } : {}),
     ...(row.outputs ? { outputs: row.outputs } : {}),
+    ...(row.drift ? { drift: row.drift } : {}),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     ...(row.last_operation_id ? { lastOperationId: row.last_operation_id } : {}),
@@ -114,6 +116,7 @@ export type TenantChanges = {
   appliedSettingsVersion?: number;
   /** New desired settings: the settings version goes up by one. */
   settings?: ThumbnailSettings;
+  drift?: TenantDrift;
 };
 
 /** Applies the changes; resolves with the tenant as it now is (undefined when it does not exist). */
@@ -128,6 +131,7 @@ export async function updateTenant(q: Queryable, id: string, changes: TenantChan
   if (changes.outputs !== undefined) set('outputs', changes.outputs === null ? null : JSON.stringify(changes.outputs));
   if (changes.lastOperationId !== undefined) set('last_operation_id', changes.lastOperationId);
   if (changes.appliedSettingsVersion !== undefined) set('applied_settings_version', changes.appliedSettingsVersion);
+  if (changes.drift !== undefined) set('drift', JSON.stringify(changes.drift));
   if (changes.settings !== undefined) {
     set('settings', JSON.stringify(changes.settings));
     sets.push('settings_version = settings_version + 1');

@@ -2,9 +2,13 @@
 // server sees records and event streams only: never a Pulumi type, a job or a SQL row.
 import type { OperationKind, OperationStatus, TenantStatus } from '../domain/tenant-lifecycle.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { PreviewResult, TenantOutputs } from '../stacks/tenant-outputs.js';
+import type { DriftStatus } from '../domain/tenant-lifecycle.js';
+import type { DriftChange, PreviewResult, TenantOutputs } from '../stacks/tenant-outputs.js';
 
-export type { OperationKind, OperationStatus, TenantStatus, PreviewResult, TenantOutputs };
+export type { OperationKind, OperationStatus, TenantStatus, PreviewResult, TenantOutputs, DriftChange };
+
+/** What the last drift check found: the resources whose cloud side differs from the stack's state. */
+export type TenantDrift = { status: DriftStatus; checkedAt: string; changes: DriftChange[] };
 
 export type Tenant = {
   id: string;
@@ -15,6 +19,8 @@ export type Tenant = {
   /** The settings version the last successful `up` applied. */
   appliedSettingsVersion?: number;
   outputs?: TenantOutputs;
+  /** The last drift check's result, if one has run. */
+  drift?: TenantDrift;
   createdAt: string;
   updatedAt: string;
   lastOperationId?: string;
@@ -64,6 +70,11 @@ export interface TenantLifecycle {
    * second one (changes coalesce to the latest). Throws TenantNotFound, or OperationNotAllowed while deleting.
    */
   update(id: string, settings: ThumbnailSettings): Promise<Operation>;
+  /**
+   * Queues a drift check (a refresh preview, changing nothing); its result lands in the tenant's
+   * `drift`. Throws TenantNotFound, or OperationNotAllowed while deleting.
+   */
+  refresh(id: string): Promise<Operation>;
   /** The tenant's operations, newest first; throws TenantNotFound, or InvalidRequest for a bad cursor. */
   operations(id: string, page: PageRequest): Promise<Page<Operation>>;
   /**

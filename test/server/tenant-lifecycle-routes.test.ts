@@ -1,12 +1,12 @@
 // The tenant lifecycle routes against the real local target (engine, object store, database):
-// PATCH /tenants/:id and retry, the operation history and cancel, and tenant keys, each with its
+// PATCH /tenants/:id and retry, drift checks, the operation history and cancel, and tenant keys, each with its
 // error answers and proof that they wrote nothing. Operations are held queued or running by
 // freezing the object store (SIGSTOP), never by timing: an `up` waits on its bucket call.
 import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
-import { HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/domain/s3-connection.js';
-import { listFunctions } from '../../src/domain/local-registrations.js';
+import { listFunctions, listTriggers, unregisterTrigger } from '../../src/domain/local-registrations.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/local-store.js';
@@ -235,6 +235,43 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
     t.match(await tenant('acme'), { status: 'ready', settingsVersion: 5, appliedSettingsVersion: 5 });
   });
 
+  t.test('POST /tenants/:id/refresh reports drift: a bucket and a trigger removed behind Pulumi\'s back; an up repairs them', async (t) => {
+    await eventually(async () => (await tenant('globex')).status === 'ready', 'globex ready');
+    t.match((await tenant('globex')).drift, { status: 'in-sync', changes: [] }, 'an up that succeeded leaves the tenant in sync');
+    const checked = await api('/tenants/globex/refresh', { method: 'POST' });
+    t.equal(checked.status, 202);
+    const check = await json(checked);
+    t.match(check, { id: 'globex', status: 'ready', operation: { kind: 'refresh' } }, 'the tenant stays ready');
+    await succeeded(t, 'globex', check.operation.id, 'the clean check');
+    const clean = await tenant('globex');
+    t.match(clean.drift, { status: 'in-sync', checkedAt: String, changes: [] });
+    t.not(clean.lastOperation.id, check.operation.id, 'a drift check is history, not the operation that decides the status');
+
+    const bucket = bucketName('globex');
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    await unregisterTrigger(service.dataDir, bucket);
+    const drifted = await json(await api('/tenants/globex/refresh', { method: 'POST' }));
+    await succeeded(t, 'globex', drifted.operation.id, 'the check after the removal');
+    const found = await tenant('globex');
+    t.match(found, { status: 'ready', drift: { status: 'drifted' } });
+    t.same(found.drift.changes.map((change: Json) => [change.op, change.name]), [['delete', 'bucket'], ['delete', 'trigger']], 'both named as gone');
+    t.ok(Date.parse(found.drift.checkedAt) >= Date.parse(clean.drift.checkedAt), 'checked again');
+
+    const before = await snapshot('globex');
+    await expectProblem(t, await api('/tenants/globex/refresh', { method: 'POST', token: keyA }), 403, 'a tenant key');
+    await expectProblem(t, await api('/tenants/globex/refresh', { method: 'POST', token: null }), 401, 'no token');
+    await expectProblem(t, await api('/tenants/nobody/refresh', { method: 'POST' }), 404, 'unknown tenant');
+    t.same(await snapshot('globex'), before, 'queued nothing');
+
+    const repair = await json(await api('/tenants/globex/retry', { method: 'POST' }));
+    await succeeded(t, 'globex', repair.operation.id, 'the repairing up');
+    t.ok(await s3.send(new HeadBucketCommand({ Bucket: bucket })), 'the bucket is created again');
+    t.ok((await listTriggers(service.dataDir)).some((trigger) => trigger.bucket === bucket), 'and the trigger registered again');
+    const again = await json(await api('/tenants/globex/refresh', { method: 'POST' }));
+    await succeeded(t, 'globex', again.operation.id, 'the check after the repair');
+    t.match((await tenant('globex')).drift, { status: 'in-sync', changes: [] }, 'in sync again');
+  });
+
   t.test('PATCH on a tenant being deleted answers 409; once it is gone, 404', async (t) => {
     freeze();
     const deleted = await json(await api('/tenants/acme', { method: 'DELETE' }));
@@ -242,6 +279,7 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
     t.equal(before.status, 'deleting');
     const refused = await expectProblem(t, await api('/tenants/acme', { method: 'PATCH', json: { thumbnail: {} } }), 409, 'while deleting');
     t.match(refused.detail, /being deleted/);
+    await expectProblem(t, await api('/tenants/acme/refresh', { method: 'POST' }), 409, 'a drift check while deleting');
     t.same(await snapshot('acme'), before, 'nothing written');
     thaw();
     await eventually(async () => (await api('/tenants/acme')).status === 404, 'acme gone');
@@ -260,6 +298,7 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
     t.same(responses('/tenants/{id}/keys', 'post'), ['201', '400', '401', '403', '404', '503']);
     t.same(responses('/tenants/{id}/keys', 'get'), ['200', '400', '401', '403', '404', '503']);
     t.same(responses('/tenants/{id}/keys/{keyId}', 'delete'), ['204', '400', '401', '403', '404', '503']);
+    t.same(responses('/tenants/{id}/refresh', 'post'), ['202', '400', '401', '403', '404', '409', '503']);
     t.same(responses('/tenants/{id}/retry', 'post'), ['202', '400', '401', '403', '404', '409', '503']);
   });
 });

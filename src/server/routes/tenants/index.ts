@@ -1,4 +1,4 @@
-// /tenants: create, list, read, update, delete, retry, preview (and, registered from here, the
+// /tenants: create, list, read, update, delete, retry, refresh (a drift check), preview (and, registered from here, the
 // operation history, keys and events). HTTP only: each handler reads like its
 // row in the contract and calls the tenant service; provisioning never holds a request open.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
@@ -19,7 +19,7 @@ const admin = { access: 'admin' } as const;
 /** The record of the tenant's most recent operation, if it has had one. */
 const lastOperationOf = async (tenants: TenantLifecycle, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
 
-/** The 202 body for a queued update, destroy or retry: the tenant's status as the operation left it. */
+/** The 202 body for a queued update, destroy, retry or drift check: the tenant's status as the operation left it. */
 async function accepted(tenants: TenantLifecycle, id: string, operation: Operation) {
   const fallback = operation.kind === 'destroy' ? 'deleting' : 'provisioning';
   return { id, status: (await tenants.get(id))?.status ?? fallback, operation: viewOperation(operation) };
@@ -136,6 +136,27 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenants } = await app.services;
       reply.code(202);
       return accepted(tenants, request.params.id, await tenants.retry(request.params.id));
+    },
+  );
+
+  app.post(
+    '/tenants/:id/refresh',
+    {
+      config: admin,
+      schema: {
+        tags: ['tenants'],
+        summary: 'Queue a drift check: a refresh preview that reads every resource and changes nothing',
+        description:
+          "Once it has run, `GET /tenants/:id` shows `drift: {status: in-sync | drifted, checkedAt, changes}`. The tenant's status does not change; an `up` (PATCH or retry) repairs what drifted, since every `up` refreshes first.",
+        security,
+        params: tenantParams,
+        response: { 202: operationAccepted, ...problems({ ...adminProblems, 400: 'The tenant id is not valid', 404: 'No such tenant', 409: 'The tenant is being deleted' }) },
+      },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      reply.code(202);
+      return accepted(tenants, request.params.id, await tenants.refresh(request.params.id));
     },
   );
 

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
-import { OPERATION_KINDS, OPERATION_STATUSES, TENANT_STATUSES } from '../../../domain/tenant-lifecycle.js';
+import { DRIFT_STATUSES, OPERATION_KINDS, OPERATION_STATUSES, TENANT_STATUSES } from '../../../domain/tenant-lifecycle.js';
 import type { ApiKeyRecord, Operation, Tenant } from '../../../tenants/tenant-types.js';
 import { problemSchema } from '../../problem-schema.js';
 
@@ -63,6 +63,14 @@ export const outputsView = z.object({
   region: z.string(),
 });
 
+export const driftView = z
+  .object({
+    status: z.enum(DRIFT_STATUSES),
+    checkedAt: z.string(),
+    changes: z.array(z.object({ op: z.string().describe('update: changed outside Pulumi; delete: gone'), type: z.string(), name: z.string() })),
+  })
+  .describe("the last drift check (POST /tenants/:id/refresh), or the last successful up's refresh");
+
 export const tenantView = z.object({
   id: z.string(),
   status: tenantStatus,
@@ -72,6 +80,7 @@ export const tenantView = z.object({
   settingsVersion: z.number().int(),
   appliedSettingsVersion: z.number().int().optional(),
   outputs: outputsView.optional(),
+  drift: driftView.optional(),
   lastOperation: operationView.optional(),
 });
 
@@ -89,6 +98,6 @@ export function viewKey(key: ApiKeyRecord): z.infer<typeof keyView> {
 }
 
 export function viewTenant(tenant: Tenant, lastOperation?: Operation): z.infer<typeof tenantView> {
-  const { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs } = tenant;
-  return { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs, lastOperation: lastOperation && viewOperation(lastOperation) };
+  const { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs, drift } = tenant;
+  return { id, status, createdAt, updatedAt, settings, settingsVersion, appliedSettingsVersion, outputs, drift, lastOperation: lastOperation && viewOperation(lastOperation) };
 }
