@@ -159,6 +159,18 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       });
     },
 
+    /**
+     * Reads every resource's cloud side into the state (after a cancelled run: what it left done),
+     * adopting the creates a terminated engine left pending first. A tenant without a stack is fine.
+     */
+    async refresh(context: StackContext, options: EngineCallOptions): Promise<void> {
+      if (!(await exists(context.tenantId, options.signal))) return;
+      await withStack(context, options.signal, async (stack) => {
+        await adoptPending(stack, options.signal);
+        await stack.refresh({ onEvent: options.onEvent, signal: options.signal });
+      });
+    },
+
     /** Clears the lock this replica's own terminated engine run left; an unlocked stack is fine. */
     async clearLock(context: StackContext, signal: AbortSignal): Promise<void> {
       await withStack(context, signal, (stack) => boundedEngineCall(stack.name, signal, () => stack.cancel()));

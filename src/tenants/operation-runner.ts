@@ -13,7 +13,7 @@ import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../sta
 import type { DriftReport } from '../stacks/tenant-outputs.js';
 import type { OperationEventLog } from './operation-events.js';
 import {
-  claimIsCurrent,
+  claimState,
   claimOperation,
   deleteTenant,
   finishOperation,
@@ -57,11 +57,13 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
   const { db, stacks, logger } = deps;
 
   /**
-   * Aborts when the claim is lost: a later attempt fenced this one out, or the database has not
-   * answered for half a heartbeat, so the run ends before the job engine can give it to another replica.
+   * `signal` aborts when the claim is lost: a later attempt fenced this one out, or the database has
+   * not answered for half a heartbeat, so the run ends before the job engine can give it to another
+   * replica. `cancelled` aborts once a cancel has been asked of the operation.
    */
   function leaseGuard(claim: OperationClaim) {
     const lost = new AbortController();
+    const cancel = new AbortController();
     const budgetMs = (deps.heartbeatSeconds * 1000) / 2;
     let lastContact = Date.now();
     let checking = false;
@@ -71,11 +73,12 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         return;
       }
       checking = true;
-      claimIsCurrent(db, claim.operation.id, claim.fencingToken).then(
-        (current) => {
+      claimState(db, claim.operation.id, claim.fencingToken).then(
+        (state) => {
           checking = false;
           lastContact = Date.now();
-          if (!current) lost.abort(new Error('fenced out'));
+          if (state === 'lost') lost.abort(new Error('fenced out'));
+          if (state === 'cancel-requested') cancel.abort(new Error('cancelled'));
         },
         () => {
           checking = false;
@@ -83,7 +86,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         },
       );
     }, budgetMs / 4);
-    return { signal: lost.signal, stop: () => clearInterval(timer) };
+    return { signal: lost.signal, cancelled: cancel.signal, stop: () => clearInterval(timer) };
   }
 
   return async function runOperation(job: OperationJob): Promise<void> {
@@ -103,7 +106,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     let fenced = false;
     const recorder = deps.events.recorder(operation.id, fencingToken, () => (fenced = true));
     const timeout = AbortSignal.timeout(deps.operationTimeoutSeconds * 1000);
-    const signal = AbortSignal.any([timeout, deps.shutdown, lease.signal, job.signal]);
+    const signal = AbortSignal.any([timeout, deps.shutdown, lease.signal, job.signal, lease.cancelled]);
     const diagnostics: string[] = [];
     const onEvent = (event: EngineEvent) => {
       if (event.diagnosticEvent?.severity === 'error') diagnostics.push(event.diagnosticEvent.message);
@@ -115,6 +118,8 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       stackSettings: (await stackSettingsOf(db, tenant.id)) as StackContext['stackSettings'],
       async saveStackSettings(settings) {
         if (!(await saveStackSettings(db, operation.id, fencingToken, tenant.id, settings as Record<string, unknown>))) throw new Error('fenced out');
+        // Later calls of this attempt (clearing a lock, the refresh after a cancel) start from the saved settings.
+        context.stackSettings = settings;
       },
     };
     // Cancelling asks the engine to stop; one blocked in a provider call is terminated after a grace.
@@ -122,6 +127,9 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => (grace = setTimeout(() => (terminated = terminateEngineRuns(tenant.id)), ENGINE_CANCEL_GRACE_MS));
     signal.addEventListener('abort', onAbort, { once: true });
+    // The engine's own event for a cancel, so a client following the operation sees it begin.
+    const onCancel = () => recorder.record({ cancelEvent: {} });
+    lease.cancelled.addEventListener('abort', onCancel, { once: true });
 
     let outputs: Tenant['outputs'];
     let drift: DriftReport | undefined;
@@ -147,6 +155,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       failure = describeFailure(error, diagnostics, { signal: timeout, timeoutSeconds: deps.operationTimeoutSeconds, closing: deps.shutdown });
     } finally {
       signal.removeEventListener('abort', onAbort);
+      lease.cancelled.removeEventListener('abort', onCancel);
       clearTimeout(grace);
       lease.stop();
     }
@@ -165,13 +174,24 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       logger.warn(log, 'shutting down: handing the operation to another replica');
       throw new OperationHandedOver('the replica shut down during the operation');
     }
+    if (failure !== undefined && lease.cancelled.aborted) {
+      // Whatever the engine did before it stopped is read back, so the state (and the next run) is truthful.
+      const refreshed = await stacks.refresh(context, { onEvent, signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).then(
+        () => 'the stack was refreshed',
+        (error: unknown) => `refreshing the stack failed (${describeFailure(error, [], { signal: timeout, timeoutSeconds: deps.operationTimeoutSeconds, closing: deps.shutdown })}); the next up refreshes it`,
+      );
+      await recorder.flush().catch(() => undefined);
+      logger.warn({ ...log, refreshed }, 'operation cancelled while running');
+      await settle(claim, tenant, { status: 'cancelled', error: `cancelled while running; ${refreshed}` });
+      return;
+    }
     await recorder.flush().catch(() => undefined);
     if (failure !== undefined) logger.error({ ...log, error: failure }, 'operation failed');
     await settle(claim, tenant, failure === undefined ? { status: 'succeeded', outputs, drift } : { status: 'failed', error: failure });
   };
 
   /** Records the end under the claim; the tenant's status changes only if this is still its latest operation. */
-  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport }) {
+  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport }) {
     const { operation, fencingToken } = claim;
     await db.transaction(async (tx) => {
       // The tenant row is locked before the operation's, as every transaction does (no deadlock).

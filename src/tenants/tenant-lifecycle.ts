@@ -117,9 +117,8 @@ export function createTenantLifecycle(deps: TenantLifecycleDeps): TenantLifecycl
         if (!tenant) throw new TenantNotFound(id);
         const operation = await records.getOperation(tx, operationId, { forUpdate: true });
         if (!operation || operation.tenantId !== id) throw new OperationNotFound(id, operationId);
-        if (operation.status === 'running') {
-          throw new OperationNotAllowed(`operation "${operationId}" is running, and a running operation cannot be cancelled yet; wait for it to end`);
-        }
+        // A running one ends on its replica: the engine run is cancelled, the stack refreshed.
+        if (operation.status === 'running') return (await records.requestCancel(tx, operationId))!;
         const dropped = await records.dropQueuedOperation(tx, operationId, 'cancelled before it started');
         if (!dropped) throw new OperationNotAllowed(`operation "${operationId}" has already ended (${operation.status}); only a queued operation can be cancelled`);
         if (dropped.jobId) await boss.cancel(OPERATIONS_QUEUE, dropped.jobId, { db: asJobDb(tx) });

@@ -30,6 +30,7 @@ type OperationRow = Row & {
   attempt: number;
   settings_version: number | null;
   job_id: string | null;
+  cancel_requested_at: Date | null;
   error: string | null;
 };
 
@@ -63,6 +64,7 @@ function operationOf(row: OperationRow): Operation {
     ...(row.finished_at ? { finishedAt: iso(row.finished_at) } : {}),
     attempt: row.attempt,
     ...(row.settings_version !== null ? { settingsVersion: row.settings_version } : {}),
+    ...(row.cancel_requested_at ? { cancelRequestedAt: iso(row.cancel_requested_at) } : {}),
     ...(row.error ? { error: row.error } : {}),
   };
 }
@@ -266,10 +268,26 @@ export async function claimOperation(q: Queryable, id: string, owner: { replica:
   };
 }
 
-/** Whether the claim is still the operation's current attempt (the lease guard asks this). */
-export async function claimIsCurrent(q: Queryable, id: string, fencingToken: number): Promise<boolean> {
-  const rows = await q.query('SELECT 1 FROM operations WHERE id = $1 AND fencing_token = $2 AND status = $3', [id, fencingToken, 'running']);
-  return rows.length === 1;
+/**
+ * Whether the claim is still the operation's current attempt, and whether a cancel was asked of
+ * it since (the lease guard asks this).
+ */
+export async function claimState(q: Queryable, id: string, fencingToken: number): Promise<'current' | 'cancel-requested' | 'lost'> {
+  const rows = await q.query<{ cancel_requested_at: Date | null }>(
+    'SELECT cancel_requested_at FROM operations WHERE id = $1 AND fencing_token = $2 AND status = $3',
+    [id, fencingToken, 'running'],
+  );
+  if (!rows[0]) return 'lost';
+  return rows[0].cancel_requested_at ? 'cancel-requested' : 'current';
+}
+
+/** Asks the attempt running the operation to end it; undefined when it is not running. */
+export async function requestCancel(q: Queryable, id: string): Promise<Operation | undefined> {
+  const rows = await q.query<OperationRow>(
+    `UPDATE operations SET cancel_requested_at = COALESCE(cancel_requested_at, now()) WHERE id = $1 AND status = 'running' RETURNING *`,
+    [id],
+  );
+  return rows[0] && operationOf(rows[0]);
 }
 
 /** Ends the operation under the claim; false when a later attempt has fenced this one out. */

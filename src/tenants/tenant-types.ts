@@ -38,6 +38,8 @@ export type Operation = {
   attempt: number;
   /** For an `up`: the settings version it applies (queued changes coalesce into it). */
   settingsVersion?: number;
+  /** When a cancel was asked of it while it ran: the attempt ends the engine run and refreshes the stack. */
+  cancelRequestedAt?: string;
   /** A readable summary when status is failed, interrupted or cancelled. */
   error?: string;
 };
@@ -78,8 +80,9 @@ export interface TenantLifecycle {
   /** The tenant's operations, newest first; throws TenantNotFound, or InvalidRequest for a bad cursor. */
   operations(id: string, page: PageRequest): Promise<Page<Operation>>;
   /**
-   * Drops a queued operation as cancelled, with its job. Throws OperationNotFound, or
-   * OperationNotAllowed when it has ended or is running (running ones cannot be cancelled yet).
+   * Cancels an operation: a queued one is dropped as cancelled, with its job; a running one is
+   * asked to end (its engine run is cancelled, the stack refreshed, and it ends as cancelled).
+   * Throws OperationNotFound, or OperationNotAllowed when it has ended.
    */
   cancel(id: string, operationId: string): Promise<Operation>;
   /** A new key for the tenant: the key itself is in this answer only. Throws TenantNotFound. */

@@ -1,5 +1,5 @@
 // GET /tenants/:id/operations (the history, newest first, paged) and POST …/:opId/cancel (a
-// queued operation dropped as cancelled). HTTP only: the lifecycle decides what can be cancelled.
+// queued operation dropped, a running one ended safely). HTTP only: the lifecycle decides.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { assertCanSee } from '../../plugins/auth.js';
@@ -43,9 +43,9 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
       config: { access: 'admin' },
       schema: {
         tags: ['tenants'],
-        summary: 'Cancel a queued operation: it is dropped, never runs, and ends as cancelled',
+        summary: 'Cancel an operation: a queued one is dropped; a running one is ended safely',
         description:
-          'The tenant returns to the status the operation before it left. A running operation cannot be cancelled yet (409); neither can one that has ended.',
+          "A queued operation never runs: it answers `cancelled` at once, and the tenant returns to the status the operation before it left. A running one answers `running` with `cancelRequestedAt`: its replica cancels the engine run (terminating it if it does not stop), refreshes the stack so its state is what the cloud holds, and ends it as `cancelled` (the tenant then shows `failed` if it was provisioning, `interrupted` otherwise; `retry` resumes it). Follow it with GET /tenants/:id/operations. An operation that has ended answers 409.",
         security,
         params: tenantParams.extend({ operationId: z.string().min(1).max(64) }),
         response: {
@@ -54,7 +54,7 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
             ...adminProblems,
             400: 'The path is not valid',
             404: 'No such tenant, or no such operation of it',
-            409: 'The operation is running or has already ended',
+            409: 'The operation has already ended',
           }),
         },
       },

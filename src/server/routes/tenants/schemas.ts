@@ -45,6 +45,7 @@ export const operationView = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   settingsVersion: z.number().int().optional().describe('for an up: the settings version it applies'),
+  cancelRequestedAt: z.string().optional().describe('a cancel was asked while it ran: it ends as cancelled once its engine run has stopped'),
   error: z.string().optional(),
 });
 
@@ -88,8 +89,8 @@ export const tenantView = z.object({
 export const operationAccepted = z.object({ id: z.string(), status: tenantStatus, operation: operationView });
 
 export function viewOperation(operation: Operation): z.infer<typeof operationView> {
-  const { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, error } = operation;
-  return { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, error };
+  const { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, cancelRequestedAt, error } = operation;
+  return { id, kind, status, createdAt, startedAt, finishedAt, attempt, settingsVersion, cancelRequestedAt, error };
 }
 
 export function viewKey(key: ApiKeyRecord): z.infer<typeof keyView> {
