@@ -136,6 +136,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       heartbeatSeconds: config.heartbeatSeconds,
       operationTimeoutSeconds: config.operationTimeoutSeconds,
       maxConcurrentOperations: config.maxConcurrentOperations,
+      driftCheckCron: config.driftCheckCron,
       logger: log.child({ component: 'operations' }),
     });
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
