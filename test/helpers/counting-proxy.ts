@@ -5,7 +5,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Paced answers go out in slices of at least this size, one every 2 ms at most, so timers keep up with fast rates. */
 const PACED_SLICE_BYTES = 16 * 1024;
+const PACED_SLICE_MS = 2;
 
 export type CountingProxy = {
   /** The proxy's base URL: the S3 endpoint for clients whose reads are counted. */
@@ -24,9 +26,10 @@ export type CountingProxyOptions = {
 };
 
 async function* paced(source: AsyncIterable<Buffer>, bytesPerSecond: number): AsyncGenerator<Buffer> {
+  const sliceBytes = Math.max(PACED_SLICE_BYTES, Math.round((bytesPerSecond * PACED_SLICE_MS) / 1000));
   for await (const chunk of source) {
-    for (let offset = 0; offset < chunk.length; offset += PACED_SLICE_BYTES) {
-      const slice = chunk.subarray(offset, offset + PACED_SLICE_BYTES);
+    for (let offset = 0; offset < chunk.length; offset += sliceBytes) {
+      const slice = chunk.subarray(offset, offset + sliceBytes);
       await sleep((slice.length / bytesPerSecond) * 1000);
       yield slice;
     }

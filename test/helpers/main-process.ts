@@ -1,10 +1,11 @@
-// Test fixture: `src/main.ts` in a child process, as `npm start` runs it, on loopback, with its
+// Test fixture: the compiled service (dist/main.js) in a child process, as `npm start` runs it, on loopback, with its
 // output collected. The test that starts it stops it; at teardown whatever is left of it (its
 // process group, and the engine's providers, which run in groups of their own) is killed.
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
 import { freePort } from '../../src/local/free-port.js';
-import { projectRoot } from '../../src/domain/toolchain.js';
+import { COMPILED_MAIN, projectRoot } from '../../src/domain/toolchain.js';
+import { buildServerIfStale } from '../../scripts/build-if-stale.js';
 import { killProcessesMentioning } from './processes.js';
 
 export type MainProcess = {
@@ -19,7 +20,9 @@ export type MainProcess = {
 
 export async function startMain(t: Test, env: Record<string, string>, options: { inheritEnv?: boolean } = {}): Promise<MainProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import=tsx', 'src/main.ts'], {
+  // As `npm start` runs it: compiled, built first when a source changed since.
+  await buildServerIfStale();
+  const child = spawn(process.execPath, [COMPILED_MAIN], {
     cwd: projectRoot,
     env: {
       ...(options.inheritEnv === false ? { PATH: process.env.PATH } : process.env),

@@ -1,5 +1,6 @@
 // Finds the processes a test started indirectly (the engine's provider processes run in their own
-// process group, so killing a group does not reach them): by a text in their environment.
+// process group, so killing a group does not reach them): by a text in their environment or on
+// their command line (PostgreSQL and versitygw carry their data dir only there).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export function processesMentioning(text: string): number[] {
@@ -7,7 +8,7 @@ export function processesMentioning(text: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(text)) found.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(text) || readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(text)) found.push(Number(entry));
     } catch {
       // the process ended while we looked, or is not ours to read
     }

@@ -32,13 +32,13 @@ export async function localTestTarget(t: Test) {
  * Waits until `check` holds, polling; fails the wait with `what` after the deadline. The deadline
  * catches a hang and is never a measure of speed: engine runs on two loaded cores stay far inside it.
  */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 300_000): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 300_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

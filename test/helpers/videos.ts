@@ -1,5 +1,6 @@
-// Test videos made on the spot with ffmpeg's lavfi sources, and the checks made on thumbnails:
-// decoded size and codec (ffprobe) and pixel variance (a blank image has next to none).
+// Test videos made on the spot with ffmpeg's lavfi sources (fades, black or blurred stretches,
+// non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), and the checks made on thumbnails:
+// decoded size and codec (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
 import { execFile, spawn } from 'node:child_process';
 import { rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,31 +15,62 @@ export type VideoSpec = {
   width?: number;
   height?: number;
   rate?: number;
-  codec?: 'h264' | 'vp9';
+  /** h264-10bit: 4:2:0 10-bit SDR; hevc-pq and hevc-hlg: HDR (BT.2020, 10-bit, PQ or HLG) made from the same SDR picture. */
+  codec?: 'h264' | 'vp9' | 'h264-10bit' | HdrCodec;
   /** Display rotation written into the container (mp4/mov), in degrees. */
   rotate?: 90 | 180 | 270;
   /** Keyframe interval in frames; seeking cost depends on it. */
   gop?: number;
+  /** Filters applied to the test pattern first (fades, blur, black stretches), with `t` in seconds. */
+  filters?: string[];
+  /** A sample aspect ratio ("4/3"): the pixels are that much wider than tall. */
+  sar?: string;
+  /** Variable frame rate: `rate` for the first second, then one frame in five. */
+  variableRate?: boolean;
+  /** HDR tagged with its transfer only (no primaries, no matrix), as some encoders write it. */
+  transferTagOnly?: boolean;
 };
 
+const TAGGED_BT709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv'];
 const ENCODERS = {
   h264: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
   vp9: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '300k', '-pix_fmt', 'yuv420p'],
+  'h264-10bit': ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', ...TAGGED_BT709],
 };
+
+type HdrCodec = 'hevc-pq' | 'hevc-hlg';
+const HDR_TRANSFERS: Record<HdrCodec, string> = { 'hevc-pq': 'smpte2084', 'hevc-hlg': 'arib-std-b67' };
+const hdrEncoder = (transfer: string, transferOnly = false) => ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p10le',
+  '-color_trc', transfer, ...(transferOnly ? [] : ['-color_primaries', 'bt2020', '-colorspace', 'bt2020nc', '-color_range', 'tv'])];
+/** SDR white at BT.2408's 203 nits, as an HDR master of SDR content would put it (zscale needs tagged input). */
+const sdrToHdr = (transfer: string) => `zscale=t=linear:npl=203,format=gbrpf32le,zscale=p=bt2020:t=${transfer}:m=bt2020nc:r=tv:npl=203,format=yuv420p10le`;
+
+const ffmpeg = (args: string[]) => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 
 export async function makeVideo(dir: string, spec: VideoSpec): Promise<string> {
   const { seconds = 2, width = 320, height = 180, rate = 25, codec = 'h264' } = spec;
+  const gop = ['-g', String(spec.gop ?? rate)];
   const path = join(dir, spec.name);
-  const target = spec.rotate ? join(dir, `unrotated-${spec.name}`) : path;
-  await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
+  const encoded = spec.rotate ? join(dir, `unrotated-${spec.name}`) : path;
+  // HDR is made from a tagged SDR encoding of the same picture.
+  const hdr = codec === 'hevc-pq' || codec === 'hevc-hlg' ? HDR_TRANSFERS[codec] : undefined;
+  const sdr = hdr ? join(dir, `sdr-${spec.name}`) : encoded;
+  const filters = [
+    ...(spec.filters ?? []),
+    ...(spec.sar ? [`setsar=${spec.sar}`] : []),
+    ...(spec.variableRate ? [`select='lt(t,1)+not(mod(n,5))'`] : []),
+  ];
+  await ffmpeg([
     '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${rate}`,
-    '-t', String(seconds), ...ENCODERS[codec], '-g', String(spec.gop ?? rate), target,
+    ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
+    ...(spec.variableRate ? ['-fps_mode', 'vfr'] : []),
+    '-t', String(seconds), ...(hdr ? [...ENCODERS.h264, ...TAGGED_BT709] : ENCODERS[codec as keyof typeof ENCODERS]), ...gop, sdr,
   ]);
-  if (spec.rotate) {
-    // ffmpeg 5 writes the display matrix from the `rotate` tag when remuxing.
-    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', target, '-c', 'copy', '-metadata:s:v:0', `rotate=${spec.rotate}`, path]);
-  }
+  // Untagging takes setparams too: the encoder would otherwise copy the frames' own tags.
+  const untag = spec.transferTagOnly ? ',setparams=color_primaries=unknown:colorspace=unknown' : '';
+  if (hdr) await ffmpeg(['-i', sdr, '-vf', sdrToHdr(hdr) + untag, ...hdrEncoder(hdr, spec.transferTagOnly), ...gop, encoded]);
+  // ffmpeg 5 writes the display matrix from the `rotate` tag when remuxing.
+  if (spec.rotate) await ffmpeg(['-i', encoded, '-c', 'copy', '-metadata:s:v:0', `rotate=${spec.rotate}`, path]);
   return path;
 }
 
@@ -89,4 +121,15 @@ export async function pixelVariance(image: Buffer): Promise<number> {
   }
   const mean = sum / gray.length;
   return squares / gray.length - mean * mean;
+}
+
+export type ImageStats = { meanLuma: number; meanSaturation: number };
+
+/** Mean luma and chroma saturation (ffmpeg's signalstats YAVG and SATAVG, 8-bit scale) of an image. */
+export async function imageStats(image: Buffer): Promise<ImageStats> {
+  const printed = (
+    await pipeThrough('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-vf', "format=yuv444p,signalstats,metadata=mode=print:file='pipe\\:1'", '-f', 'null', '-'], image)
+  ).toString();
+  const value = (name: string) => Number(new RegExp(`lavfi\\.signalstats\\.${name}=(\\S+)`).exec(printed)?.[1]);
+  return { meanLuma: value('YAVG'), meanSaturation: value('SATAVG') };
 }

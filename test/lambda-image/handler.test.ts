@@ -6,7 +6,23 @@ import type { S3Event } from 'aws-lambda';
 import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed } from '../../src/lambda-image/handler.js';
 import { encodeS3EventKey, decodeS3EventKey } from '../../src/lambda-image/s3-event-key.js';
 import { s3EventRecord } from '../../src/local/s3-event-record.js';
-import { newVideoId, thumbnailErrorKey, thumbnailKey, videoKey, type ThumbnailErrorRecord } from '../../src/domain/video-layout.js';
+import { thumbnailSettingsSchema } from '../../src/domain/thumbnail-settings.js';
+import {
+  newVideoId,
+  posterKey,
+  previewKey,
+  storyboardIndexKey,
+  storyboardSheetKey,
+  storyboardVttKey,
+  thumbnailErrorKey,
+  thumbnailKey,
+  thumbnailMetaKey,
+  VIDEO_AT_METADATA,
+  videoKey,
+  type StoryboardIndex,
+  type ThumbnailErrorRecord,
+  type ThumbnailMeta,
+} from '../../src/domain/video-layout.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeTextFile, makeTruncatedVideo, makeVideo, pixelVariance } from '../helpers/videos.js';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +37,9 @@ async function objectKeys(s3: S3Client, prefix: string): Promise<string[]> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }));
   return (listed.Contents ?? []).map((object) => object.Key!).sort();
 }
+
+/** What the default jpeg handler writes for a video: w160, w640, the poster and meta.json. */
+const stillKeys = (id: string) => [thumbnailMetaKey(id), posterKey(id, 'jpeg'), thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')].sort();
 
 async function body(s3: S3Client, key: string): Promise<Buffer> {
   const object = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
@@ -40,10 +59,11 @@ t.test('thumbnail handler', async (t) => {
   t.teardown(() => s3.destroy());
   await s3.send(new CreateBucketCommand({ Bucket }));
   const dir = await tempDir(t);
-  const upload = async (path: string, key: string) => {
-    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: await readFile(path) }));
+  const upload = async (path: string, key: string, metadata?: Record<string, string>) => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: await readFile(path), Metadata: metadata }));
     return key;
   };
+  const meta = async (id: string) => JSON.parse((await body(s3, thumbnailMetaKey(id))).toString()) as ThumbnailMeta;
   const handler = createThumbnailHandler({ s3, settings: { widths: [160, 640], format: 'jpeg', at: '10%' } });
 
   t.test('a name with spaces, + and non-ASCII gets every width, with content type and cache headers', async (t) => {
@@ -51,7 +71,7 @@ t.test('thumbnail handler', async (t) => {
     const key = await upload(await makeVideo(dir, { name: 'named.mp4' }), videoKey(id, 'a b+ç é.mp4'));
     const result = await handler(s3Event(key));
     t.same(result.records.map((record) => record.outcome), ['thumbnails']);
-    t.same(await objectKeys(s3, `thumbnails/${id}/`), [thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${id}/`), stillKeys(id));
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: thumbnailKey(id, 160, 'jpeg') }));
     t.equal(head.ContentType, 'image/jpeg');
     t.equal(head.CacheControl, THUMBNAIL_CACHE_CONTROL);
@@ -71,6 +91,59 @@ t.test('thumbnail handler', async (t) => {
     t.same(await imageInfo(await body(s3, thumbnailKey(id, 200, 'webp'))), { codec: 'webp', width: 200, height: 112 });
   });
 
+  t.test('storyboard, preview, poster and meta.json when the settings ask, "auto" by default', async (t) => {
+    const everything = createThumbnailHandler({ s3, settings: thumbnailSettingsSchema.parse({ widths: [160, 320], storyboard: {}, preview: {} }) });
+    const id = newVideoId();
+    const key = await upload(await makeVideo(dir, { name: 'full.mp4', seconds: 12, filters: ["drawbox=color=black:t=fill:enable='lt(t,1.5)'"] }), videoKey(id, 'full.mp4'));
+    const result = await everything(s3Event(key));
+    const expected = [
+      storyboardSheetKey(id, 0, 'jpeg'),
+      storyboardVttKey(id),
+      storyboardIndexKey(id),
+      previewKey(id),
+      posterKey(id, 'jpeg'),
+      thumbnailKey(id, 160, 'jpeg'),
+      thumbnailKey(id, 320, 'jpeg'),
+      thumbnailMetaKey(id),
+    ];
+    t.same(await objectKeys(s3, `thumbnails/${id}/`), [...expected].sort());
+    const written = result.records[0]!.outcome === 'thumbnails' ? result.records[0]!.keys : [];
+    t.same([...written].sort(), [...expected].sort(), 'the record lists what it wrote');
+    t.equal(written.at(-1), thumbnailMetaKey(id), 'meta.json written last');
+    t.ok(written.indexOf(previewKey(id)) < written.indexOf(thumbnailKey(id, 160, 'jpeg')), 'the stills (which make a video ready) after the rest');
+    const types = await Promise.all(expected.map(async (k) => (await s3.send(new HeadObjectCommand({ Bucket, Key: k }))).ContentType));
+    t.same(types, ['image/jpeg', 'text/vtt; charset=utf-8', 'application/json', 'image/webp', 'image/jpeg', 'image/jpeg', 'image/jpeg', 'application/json']);
+    const record = await meta(id);
+    t.match(record, { videoKey: key, durationSeconds: 12, width: 320, height: 180, codec: 'h264', rotation: 0, hdr: null, at: 'auto', atSource: 'settings', format: 'jpeg', skipped: [] });
+    t.ok(record.atSeconds >= 1.5, `past the black start: ${record.atSeconds} s`);
+    t.ok(record.score! > 0);
+    t.match(record.storyboard, { sheets: 1, tiles: 12, intervalSeconds: 1 });
+    t.match(record.preview, { startSeconds: record.atSeconds, seconds: 3, width: 320, height: 180, fps: 10 });
+    const index = JSON.parse((await body(s3, storyboardIndexKey(id))).toString()) as StoryboardIndex;
+    t.equal(index.cues.length, 12);
+    t.match((await body(s3, storyboardVttKey(id))).toString(), /^WEBVTT\n\n00:00:00\.000 --> 00:00:01\.000\nstoryboard-0\.jpg#xywh=0,0,160,90\n/);
+    t.same(await imageInfo(await body(s3, posterKey(id, 'jpeg'))), { codec: 'mjpeg', width: 320, height: 180 }, 'the poster is the largest still');
+  });
+
+  t.test('an upload’s own time, as object metadata, overrides the settings for that video', async (t) => {
+    const id = newVideoId();
+    const key = await upload(await makeVideo(dir, { name: 'own.mp4', seconds: 4 }), videoKey(id, 'own.mp4'), { [VIDEO_AT_METADATA]: '2.5' });
+    await handler(s3Event(key));
+    t.match(await meta(id), { at: 2.5, atSource: 'upload', atSeconds: 2.5, score: null });
+    const other = newVideoId();
+    const plain = await upload(await makeVideo(dir, { name: 'plain.mp4', seconds: 4 }), videoKey(other, 'plain.mp4'), { [VIDEO_AT_METADATA]: 'soon' });
+    await handler(s3Event(plain));
+    t.match(await meta(other), { at: '10%', atSource: 'settings', atSeconds: 0.4 }, 'an invalid value is ignored');
+  });
+
+  t.test('avif settings write avif stills', async (t) => {
+    const avif = createThumbnailHandler({ s3, settings: thumbnailSettingsSchema.parse({ widths: [200], format: 'avif', at: 1 }) });
+    const id = newVideoId();
+    await avif(s3Event(await upload(await makeVideo(dir, { name: 'avif.mp4' }), videoKey(id, 'avif.mp4'))));
+    t.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: thumbnailKey(id, 200, 'avif') }))).ContentType, 'image/avif');
+    t.same(await imageInfo(await body(s3, posterKey(id, 'avif'))), { codec: 'av1', width: 200, height: 112 });
+  });
+
   t.test('undecodable videos get error.json with a reason, and records stay independent', async (t) => {
     const [truncatedId, textId, goodId] = [newVideoId(), newVideoId(), newVideoId()];
     const truncated = await upload(await makeTruncatedVideo(dir, 'cut.mp4'), videoKey(truncatedId, 'cut.mp4'));
@@ -88,7 +161,7 @@ t.test('thumbnail handler', async (t) => {
       const head = await s3.send(new HeadObjectCommand({ Bucket, Key: thumbnailErrorKey(id) }));
       t.equal(head.ContentType, 'application/json');
     }
-    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), [thumbnailKey(goodId, 160, 'jpeg'), thumbnailKey(goodId, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), stillKeys(goodId));
   });
 
   t.test('redelivery of the same event rewrites the same keys', async (t) => {
@@ -97,7 +170,7 @@ t.test('thumbnail handler', async (t) => {
     await handler(s3Event(key));
     const first = await body(s3, thumbnailKey(id, 160, 'jpeg'));
     await handler(s3Event(key));
-    t.same(await objectKeys(s3, `thumbnails/${id}/`), [thumbnailKey(id, 160, 'jpeg'), thumbnailKey(id, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${id}/`), stillKeys(id));
     t.same(await imageInfo(await body(s3, thumbnailKey(id, 160, 'jpeg'))), await imageInfo(first));
   });
 
@@ -109,6 +182,6 @@ t.test('thumbnail handler', async (t) => {
     t.equal((error as ThumbnailRecordsFailed).failures.length, 1);
     t.match((error as ThumbnailRecordsFailed).failures[0]!.message, /404|Not Found/);
     t.same(await objectKeys(s3, `thumbnails/${missingId}/`), [], 'nothing written for the unreadable one');
-    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), [thumbnailKey(goodId, 160, 'jpeg'), thumbnailKey(goodId, 640, 'jpeg')]);
+    t.same(await objectKeys(s3, `thumbnails/${goodId}/`), stillKeys(goodId));
   });
 });

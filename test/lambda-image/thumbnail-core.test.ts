@@ -2,7 +2,9 @@
 // short clips, a typed error with a readable reason for what cannot be decoded or read, and
 // ranged reads over a presigned URL that never fetch the whole video.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client } from '../../src/domain/s3-connection.js';
@@ -48,7 +50,7 @@ t.test('renderThumbnails on real videos', async (t) => {
   for (const c of cases) {
     t.test(c.what, async (t) => {
       const path = await makeVideo(dir, c.spec);
-      const images = await renderThumbnails(path, { widths: c.widths, format: c.format, at: '10%' });
+      const { stills: images } = await renderThumbnails(path, { widths: c.widths, format: c.format, at: '10%' });
       t.equal(images.length, c.widths.length);
       for (const [index, image] of images.entries()) {
         const info = await imageInfo(image.bytes);
@@ -64,7 +66,7 @@ t.test('renderThumbnails on real videos', async (t) => {
 
   t.test('a sub-second clip falls back to its first frame', async (t) => {
     const path = await makeVideo(dir, { name: 'short.mp4', seconds: 0.4 });
-    const [image] = await renderThumbnails(path, { widths: [160], format: 'jpeg', at: '50%' });
+    const [image] = (await renderThumbnails(path, { widths: [160], format: 'jpeg', at: '50%' })).stills;
     t.equal(image!.atSeconds, 0);
     t.same(await imageInfo(image!.bytes), { codec: 'mjpeg', width: 160, height: 90 });
     t.ok((await pixelVariance(image!.bytes)) > NOT_BLANK);
@@ -72,7 +74,7 @@ t.test('renderThumbnails on real videos', async (t) => {
 
   t.test('a position past the end is capped', async (t) => {
     const path = await makeVideo(dir, { name: 'capped.mp4', seconds: 2 });
-    const [image] = await renderThumbnails(path, { widths: [160], format: 'jpeg', at: 60 });
+    const [image] = (await renderThumbnails(path, { widths: [160], format: 'jpeg', at: 60 })).stills;
     t.equal(image!.atSeconds, 1.5);
     t.ok(image!.bytes.length > 0);
   });
@@ -100,9 +102,12 @@ t.test('renderThumbnails on real videos', async (t) => {
   });
 
   t.test('a run over its time budget is a timeout', async (t) => {
-    const path = await makeVideo(dir, { name: 'slow.mp4' });
-    const error = await renderThumbnails(path, { widths: [160], format: 'jpeg', at: '10%' }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    // A source that never delivers a byte (a FIFO nobody writes to): nothing but the budget can end the run.
+    const path = join(dir, 'never.mp4');
+    execFileSync('mkfifo', [path]);
+    const error = await renderThumbnails(path, { widths: [160], format: 'jpeg', at: '10%' }, { timeoutMs: 500 }).catch((e: unknown) => e);
     t.type(error, ThumbnailTimedOut);
+    t.match((error as ThumbnailTimedOut).message, /^ffprobe did not finish within/, 'the step that was cut short');
   });
 });
 
@@ -127,12 +132,18 @@ t.test('over a presigned URL the frame is reached by seeking (-ss before -i, ran
   const url = await getSignedUrl(viaProxy, new GetObjectCommand({ Bucket, Key }), { expiresIn: 600 });
 
   proxy.take();
-  const [image] = await renderThumbnails(url, { widths: [160], format: 'jpeg', at: '50%' });
+  const [image] = (await renderThumbnails(url, { widths: [160], format: 'jpeg', at: '50%' })).stills;
   const read = proxy.take();
   t.equal(image!.atSeconds, 30);
   t.ok((await pixelVariance(image!.bytes)) > NOT_BLANK, 'a real frame from the middle');
   t.ok(read > 0, 'the reads went through the proxy');
   t.ok(read < 0.4 * size, `read ${read} of ${size} bytes (${Math.round((100 * read) / size)}%)`);
+
+  // "auto" decodes only its windows near 10%, reached the same way.
+  const auto = await renderThumbnails(url, { widths: [160], format: 'jpeg', at: 'auto' });
+  const autoRead = proxy.take();
+  t.ok(auto.frame.atSeconds >= 4 && auto.frame.atSeconds <= 8, `"auto" chose ${auto.frame.atSeconds} s, near 10%`);
+  t.ok(autoRead < 0.4 * size, `"auto" read ${autoRead} of ${size} bytes (${Math.round((100 * autoRead) / size)}%)`);
 
   // The count is not low by construction: a whole GetObject through the same proxy counts every byte.
   const whole = await viaProxy.send(new GetObjectCommand({ Bucket, Key }));

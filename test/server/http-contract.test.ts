@@ -71,7 +71,13 @@ t.test('the HTTP API on the local target', async (t) => {
   const s3 = createS3Client(service.objectStore);
   t.teardown(() => s3.destroy());
   const dir = await tempDir(t);
-  const { api } = service;
+  // Every answer this test gets, checked at the end against the API document.
+  const answers: Array<{ method: string; path: string; status: number; contentType: string }> = [];
+  const api: TestService['api'] = async (path, init) => {
+    const response = await service.api(path, init);
+    answers.push({ method: init?.method ?? 'GET', path: path.split('?')[0]!, status: response.status, contentType: response.headers.get('content-type') ?? '' });
+    return response;
+  };
 
   // The object store is frozen (SIGSTOP) while the engine must not get ahead of a check: first while
   // both tenants provision (each `up` waits on its bucket call, so they stay provisioning, and the
@@ -346,6 +352,12 @@ t.test('the HTTP API on the local target', async (t) => {
     await expectProblem(t, await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(1024), 'a.mp4', 'video') }), 400, 'no "file" field');
     const notMultipart = await api('/videos', { method: 'POST', token: keyA, json: { file: 'x' } });
     await expectProblem(t, notMultipart, 400, 'not multipart');
+    // A malformed multipart body is the client's fault: 400, never 500.
+    const noBoundary = await api('/videos', { method: 'POST', token: keyA, headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    t.match((await expectProblem(t, noBoundary, 400, 'multipart without a boundary')).detail, /malformed/);
+    const cut = `--cut\r\ncontent-disposition: form-data; name="file"; filename="cut.mp4"\r\ncontent-type: video/mp4\r\n\r\n${mp4Lookalike(4096).toString('latin1')}`;
+    const truncated = await api('/videos', { method: 'POST', token: keyA, headers: { 'content-type': 'multipart/form-data; boundary=cut' }, body: Buffer.from(cut, 'latin1') });
+    t.match((await expectProblem(t, truncated, 400, 'a multipart body that ends mid-part')).detail, /malformed/);
     const tooLarge = await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(MAX_UPLOAD + MiB), 'big.mp4') });
     const problem = await expectProblem(t, tooLarge, 413, 'over the limit');
     t.match(problem.detail, String(MAX_UPLOAD));
@@ -425,6 +437,27 @@ t.test('the HTTP API on the local target', async (t) => {
     t.match(console.headers.get('content-type'), /^text\/html/);
   });
 
+  t.test('a known path called with a method it does not take answers 405 with Allow', async (t) => {
+    const put = await expectProblem(t, await api('/tenants', { method: 'PUT', json: {} }), 405, 'PUT /tenants');
+    t.match(put.detail, /GET, HEAD, POST/);
+    // fetch refuses to send TRACE: node:http does.
+    const trace = await new Promise<{ status?: number; allow?: string }>((resolve, reject) => {
+      const request = httpRequest(`${service.url}/healthz`, { method: 'TRACE' }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode, allow: response.headers.allow });
+      });
+      request.once('error', reject).end();
+    });
+    t.equal(trace.status, 405, 'TRACE /healthz: 405');
+    t.equal(trace.allow, 'GET, HEAD', 'Allow names what /healthz takes');
+    const patch = await api('/tenants/acme/retry', { method: 'GET' });
+    t.equal(patch.status, 405, 'a path with a parameter is known too');
+    t.equal(patch.headers.get('allow'), 'POST');
+    await expectProblem(t, await api('/no-such-path', { method: 'PUT' }), 404, 'an unknown path stays 404');
+    t.equal((await service.api('/tenants', { method: 'DELETE', json: {} })).status, 405, 'and nothing is deleted');
+    t.equal((await json(await api('/tenants'))).tenants.length > 0, true, 'every tenant is still there');
+  });
+
   t.test('DELETE /tenants/:id destroys the stack; then the tenant is gone', async (t) => {
     await expectProblem(t, await api('/tenants/nobody', { method: 'DELETE' }), 404, 'unknown tenant');
     const deleted = await api('/tenants/globex', { method: 'DELETE' });
@@ -434,5 +467,29 @@ t.test('the HTTP API on the local target', async (t) => {
     t.match(messages.at(-1), { event: 'done', data: { status: 'succeeded' } }, 'the destroy streams to done');
     await eventually(async () => (await api('/tenants/globex')).status === 404, 'globex gone');
     await expectProblem(t, await api('/thumbnails', { token: keyB }), 401, "the deleted tenant's key no longer works");
+  });
+
+  t.test('every answer this test got is in the API document, each error as problem+json', async (t) => {
+    const document = await json(await service.api('/openapi.json', { token: null }));
+    const templates = Object.keys(document.paths).map((template) => ({
+      template,
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    }));
+    const seen = new Set<string>();
+    for (const { method, path, status, contentType } of answers) {
+      const template = templates.find(({ pattern }) => pattern.test(path))?.template;
+      const operation = template ? document.paths[template][method.toLowerCase()] : undefined;
+      // A hidden route, an unknown path or a wrong method has no operation to document it.
+      if (!operation) continue;
+      const name = `${method} ${template} ${status}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const documented = operation.responses[String(status)];
+      t.ok(documented, `${name} is documented`);
+      if (status >= 400 && documented && contentType.startsWith('application/problem+json')) {
+        t.ok(documented.content?.['application/problem+json']?.schema, `${name} is documented as problem+json`);
+      }
+    }
+    t.ok(seen.size >= 30, `the test saw many distinct answers (${seen.size})`);
   });
 });

@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { DeleteBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/domain/s3-connection.js';
+import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import { listFunctions, listTriggers, unregisterTrigger } from '../../src/domain/local-registrations.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService } from '../helpers/service.js';
@@ -72,7 +73,7 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
     const again = await json(await api('/tenants/acme', { method: 'PATCH', json: { thumbnail: { widths: [240], format: 'webp' } } }));
     t.match(again, { status: 'provisioning', operation: { id: coalesced, status: 'queued', settingsVersion: 3 } }, 'the queued up takes the latest settings');
     const now = await tenant('acme');
-    t.match(now, { settings: { widths: [240], format: 'webp', at: '10%' }, settingsVersion: 3, lastOperation: { id: coalesced } });
+    t.match(now, { settings: { widths: [240], format: 'webp', at: DEFAULT_THUMBNAIL_SETTINGS.at }, settingsVersion: 3, lastOperation: { id: coalesced } });
     t.notOk('appliedSettingsVersion' in now, 'nothing applied yet');
     t.same((await history('acme')).map((operation) => operation.id), [coalesced, first], 'two operations, not three');
   });

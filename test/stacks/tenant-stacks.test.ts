@@ -1,6 +1,7 @@
-// The Automation API adapter's bound on calls the API takes no signal for (stack ls/select/rm,
+// The Automation API adapter: its bound on calls the API takes no signal for (stack ls/select/rm,
 // config, cancel, outputs): with the real CLI held mid-call by a backend that never answers, and
-// frozen there, the abort still ends the call and the CLI.
+// frozen there, the abort still ends the call and the CLI; and a stack left without its settings
+// by an attempt that lost the database is made anew rather than stuck.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { engineRunsFor } from '../../src/stacks/engine-processes.js';
 import { TENANT_PROJECT, createTenantStacks } from '../../src/stacks/tenant-stacks.js';
+import { bucketName } from '../../src/stacks/tenant-resource-names.js';
+import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import { eventually, localTestTarget } from '../helpers/stacks.js';
 
 /** Settles with `promise`, or rejects with `what` once `ms` have passed: only a hang gets that far. */
@@ -56,4 +59,17 @@ t.test('an aborted signal ends a call whose CLI hangs, and the CLI with it', asy
   // Nothing but the abort can end the call: the CLI never gets its checkpoint.
   t.match(await within(settled, 120_000, 'the aborted call'), { message: 'operation timed out' }, 'the call rejects with the abort reason');
   t.same(engineRunsFor('acme'), [], 'its CLI is gone');
+});
+
+t.test('a stack whose settings were never saved (the attempt lost its database) is made anew by the next up', async (t) => {
+  const env = await localTestTarget(t);
+  const stacks = createTenantStacks({ ...env, scratchDir: join(env.dataDir, 'scratch') });
+  const signal = AbortSignal.timeout(300_000);
+  const lost = { tenantId: 'acme', settings: DEFAULT_THUMBNAIL_SETTINGS, saveStackSettings: () => Promise.reject(new Error('the database is down')) };
+  await t.rejects(stacks.up(lost, { signal }), { message: 'the database is down' }, 'the first attempt creates the stack, then cannot save its salt');
+  t.ok(await stacks.exists('acme', signal), 'the stack exists, with its settings lost with the work dir');
+  let saved: unknown;
+  const outputs = await stacks.up({ ...lost, saveStackSettings: async (settings) => void (saved = settings) }, { signal });
+  t.equal(outputs.bucket, bucketName('acme'), 'the next up, still with no settings, succeeds');
+  t.match(saved, { encryptionSalt: /^v1:/ }, 'and saves the new stack’s salt');
 });

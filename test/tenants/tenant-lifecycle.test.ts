@@ -83,7 +83,9 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
   // The engine counts the stack itself among the unchanged.
   t.same(change.changes, { create: 0, update: 1, delete: 0, same: 3 });
   t.same(change.steps.filter((step) => step.op === 'update').map((step) => step.name), ['function']);
-  const fresh = await service.preview('delta', undefined, bounded());
+  // Two previews of one new tenant at once each plan on a throwaway stack of their own.
+  const [fresh, twin] = await Promise.all([service.preview('delta', undefined, bounded()), service.preview('delta', undefined, bounded())]);
+  t.same(twin.changes, fresh.changes, 'concurrent previews of a new tenant both plan');
   t.same(fresh.changes, { create: 4, update: 0, delete: 0, same: 0 }, 'the stack and its three resources');
   t.same(fresh.steps.map((step) => [step.op, step.name]), [['create', 'bucket'], ['create', 'function'], ['create', 'trigger']]);
   t.notOk(await replica.stacks.exists('delta', bounded()), 'preview leaves no stack behind');

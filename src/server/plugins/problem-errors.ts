@@ -1,10 +1,14 @@
 // The one error handler: maps typed domain errors, validation failures and unknown errors to
 // application/problem+json. Routes never hand-write a status code for a domain error, and an
-// unexpected error never leaks its message or stack to the client.
-import type { FastifyError, FastifyInstance } from 'fastify';
+// unexpected error never leaks its message or stack to the client. A path that exists called with
+// a method it does not take answers 405 with Allow (RFC 9110), anything else unknown (a hidden
+// route's path included) 404.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import FindMyWay from 'find-my-way';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
 import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+import { PROBLEM_CONTENT_TYPE, type Problem } from '../problem-schema.js';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
   'invalid-request': 400,
@@ -32,14 +36,33 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export type Problem = { type: string; title: string; status: number; detail: string; instance?: string };
-
 export function problem(status: number, detail: string, title = TITLES[status] ?? 'Error'): Problem {
   return { type: 'about:blank', title, status, detail };
 }
 
 export default fp(
   async function problemErrors(app: FastifyInstance) {
+    // Every route's path, by method, matched the way fastify matches it: to name the methods a path takes.
+    const paths = FindMyWay({ ignoreTrailingSlash: app.initialConfig.ignoreTrailingSlash });
+    const methods = new Map<string, Set<string>>();
+    app.addHook('onRoute', (route) => {
+      // A hidden route (the object-event webhook) answers as if it did not exist.
+      if ((route.schema as { hide?: boolean } | undefined)?.hide) return;
+      for (const method of [route.method].flat()) {
+        let known = methods.get(route.url);
+        if (!known) {
+          methods.set(route.url, (known = new Set()));
+          paths.on('GET', route.url, () => undefined, { pattern: route.url });
+        }
+        known.add(method);
+      }
+    });
+    const allowedAt = (path: string): string[] => {
+      const found = paths.find('GET', path);
+      const pattern = (found?.store as { pattern?: string } | undefined)?.pattern;
+      return pattern ? [...(methods.get(pattern) ?? [])].sort() : [];
+    };
+
     app.setErrorHandler((error: FastifyError | DomainError | Error, request, reply) => {
       let body: Problem;
       if (error instanceof DomainError) {
@@ -56,15 +79,22 @@ export default fp(
         body = problem(500, 'an unexpected error occurred; the request id is in the server log');
       }
       if (body.status >= 500 && error instanceof DomainError) request.log.warn({ err: error }, body.title);
-      reply.status(body.status).type('application/problem+json').send({ ...body, instance: request.url.split('?')[0] });
+      reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance: request.url.split('?')[0] });
     });
 
-    app.setNotFoundHandler((request, reply) => {
-      reply
-        .status(404)
-        .type('application/problem+json')
-        .send({ ...problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`), instance: request.url.split('?')[0] });
+    const unrouted = (request: FastifyRequest, reply: FastifyReply) => {
+      const path = request.url.split('?')[0]!;
+      const allowed = allowedAt(path);
+      const body = allowed.length
+        ? (reply.header('allow', allowed.join(', ')), problem(405, `${path} takes ${allowed.join(', ')}, not ${request.method}`))
+        : problem(404, `no route for ${request.method} ${path}`);
+      return reply.status(body.status).type(PROBLEM_CONTENT_TYPE).send({ ...body, instance: path });
+    };
+    // Before any body parsing, so a method fastify expects a body with (QUERY) is answered as unrouted too.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.is404) return unrouted(request, reply);
     });
+    app.setNotFoundHandler(unrouted);
   },
   { name: 'problem-errors' },
 );

@@ -12,7 +12,8 @@ export type StoredObject = { key: string; size: number; lastModified: Date };
 
 export type ObjectStorage = {
   /** Streams `body` into `bucket/key`; when it fails, the multipart upload is aborted before this rejects. */
-  upload(input: { bucket: string; key: string; body: Readable; contentType: string; partSize: number }): Promise<void>;
+  /** `metadata` becomes the object's user metadata (`x-amz-meta-<name>`). */
+  upload(input: { bucket: string; key: string; body: Readable; contentType: string; partSize: number; metadata?: Record<string, string> }): Promise<void>;
   list(bucket: string, options: { prefix: string; startAfter?: string; maxKeys?: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The parsed JSON body of an object, or undefined when it does not exist. */
   readJson(bucket: string, key: string): Promise<unknown>;
@@ -67,10 +68,10 @@ export function createObjectStorage(connection: S3Connection): ObjectStorage {
   const s3: S3Client = createS3Client(connection);
   unsignedPartPayloads(s3);
   return {
-    async upload({ bucket, key, body, contentType, partSize }) {
+    async upload({ bucket, key, body, contentType, partSize, metadata }) {
       const upload = new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
         partSize,
         queueSize: UPLOAD_QUEUE_SIZE,
         leavePartsOnError: false,

@@ -9,12 +9,20 @@ import {
   isVideoId,
   newVideoId,
   parseThumbnailKey,
+  posterKey,
+  previewKey,
   safeVideoName,
+  storyboardIndexKey,
+  storyboardSheetKey,
+  storyboardVttKey,
   thumbnailErrorKey,
   thumbnailKey,
+  thumbnailMetaKey,
+  VIDEO_AT_METADATA,
   videoKey,
+  type ThumbnailMeta,
 } from '../../domain/video-layout.js';
-import type { ThumbnailSettings } from '../../domain/thumbnail-settings.js';
+import type { FrameAt, ThumbnailSettings } from '../../domain/thumbnail-settings.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { VideoIntake } from './video-intake.js';
@@ -30,12 +38,24 @@ export type UploadedVideo = {
   status: 'pending';
   thumbnails: ThumbnailLink[];
 };
-export type VideoState = { id: string; tenant: string; key: string; status: VideoStatus; error?: string; thumbnails: ThumbnailLink[] };
+/** What meta.json says about a processed video, with presigned links to the outputs it lists. */
+export type VideoOutputs = {
+  durationSeconds?: number;
+  /** The display size: rotation and non-square pixels applied. */
+  width?: number;
+  height?: number;
+  poster?: { url: string; atSeconds: number; score: number | null };
+  /** `images` in sheet order: storyboard.vtt and storyboard.json name the sheets `storyboard-<n>.<ext>`. */
+  storyboard?: { vtt: string; json: string; images: string[] };
+  preview?: { url: string };
+};
+export type VideoState = { id: string; tenant: string; key: string; status: VideoStatus; error?: string; thumbnails: ThumbnailLink[] } & VideoOutputs;
 export type ThumbnailItem = ThumbnailLink & { videoId: string; size: number; lastModified: string };
 export type ThumbnailPage = { items: ThumbnailItem[]; nextCursor: string | null };
 
 export type VideoService = {
-  upload(input: { tenantId: string; fileName: string; file: Readable }): Promise<UploadedVideo>;
+  /** `at` overrides the tenant's setting for this one video: it travels as the object's metadata to the thumbnailer. */
+  upload(input: { tenantId: string; fileName: string; file: Readable; at?: FrameAt }): Promise<UploadedVideo>;
   get(tenantId: string, videoId: string): Promise<VideoState>;
   thumbnails(tenantId: string, page: { limit: number; cursor?: string }): Promise<ThumbnailPage>;
 };
@@ -83,11 +103,29 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
   }
 
+  /** The outputs meta.json records (it is written last, so they all exist), or nothing before it exists. */
+  async function outputsOf(bucket: string, videoId: string): Promise<VideoOutputs> {
+    const meta = (await storage.readJson(bucket, thumbnailMetaKey(videoId))) as Partial<ThumbnailMeta> | undefined;
+    if (!meta || typeof meta.atSeconds !== 'number' || !meta.format) return {};
+    const { format } = meta;
+    const url = (key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
+    const sheets = Array.from({ length: meta.storyboard?.sheets ?? 0 }, (_, index) => url(storyboardSheetKey(videoId, index, format)));
+    return {
+      ...(typeof meta.durationSeconds === 'number' && { durationSeconds: meta.durationSeconds }),
+      ...(typeof meta.width === 'number' && typeof meta.height === 'number' && { width: meta.width, height: meta.height }),
+      poster: { url: await url(posterKey(videoId, format)), atSeconds: meta.atSeconds, score: meta.score ?? null },
+      ...(meta.storyboard && {
+        storyboard: { vtt: await url(storyboardVttKey(videoId)), json: await url(storyboardIndexKey(videoId)), images: await Promise.all(sheets) },
+      }),
+      ...(meta.preview && { preview: { url: await url(previewKey(videoId)) } }),
+    };
+  }
+
   const links = (bucket: string, videoId: string, settings: ThumbnailSettings) =>
     Promise.all(settings.widths.map((width) => link(bucket, thumbnailKey(videoId, width, settings.format), width)));
 
   return {
-    async upload({ tenantId, fileName, file }) {
+    async upload({ tenantId, fileName, file, at }) {
       const intake = new VideoIntake(maxUploadBytes);
       try {
         const { tenant, bucket } = await bucketOf(tenantId, 'upload');
@@ -97,7 +135,8 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         const type = await intake.type;
         const id = newVideoId();
         const key = videoKey(id, safeVideoName(fileName, type.extension));
-        await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize });
+        const metadata = at === undefined ? undefined : { [VIDEO_AT_METADATA]: String(at) };
+        await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
         return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
       } catch (error) {
         // Whatever failed, read the rest of the request so the client gets its answer.
@@ -119,7 +158,8 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
       if (outputs.has(thumbnailErrorKey(videoId))) {
         return { ...base, status: 'failed', error: errorReason(await storage.readJson(bucket, thumbnailErrorKey(videoId))) };
       }
-      return { ...base, status: thumbnails.every((thumbnail) => outputs.has(thumbnail.key)) ? 'ready' : 'pending' };
+      const status = thumbnails.every((thumbnail) => outputs.has(thumbnail.key)) ? 'ready' : 'pending';
+      return { ...base, status, ...(outputs.has(thumbnailMetaKey(videoId)) && (await outputsOf(bucket, videoId))) };
     },
 
     async thumbnails(tenantId, { limit, cursor }) {

@@ -18,6 +18,7 @@ export function createTenantForm(client: ApiClient, onCreated: (created: Created
     h('option', { value: '' }, 'default'),
     h('option', { value: 'jpeg' }, 'JPEG'),
     h('option', { value: 'webp' }, 'WebP'),
+    h('option', { value: 'avif' }, 'AVIF'),
   );
   const idHint = h('p', { class: 'hint', id: uniqueId('hint') }, 'Lower-case letters, digits and "-", starting with a letter.');
   idInput.setAttribute('aria-describedby', idHint.id);

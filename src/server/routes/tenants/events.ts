@@ -3,6 +3,7 @@
 // then `done`. Event ids are `<operationId>:<seq>`, so a Last-Event-ID of an older operation
 // never skips into a newer one. A client that leaves aborts the subscription.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
 import type { Operation, OperationStreamItem, Tenant } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
@@ -45,6 +46,11 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
         security: [{ bearer: [] }],
         params: tenantParams,
         produces: ['text/event-stream'],
+        response: {
+          200: z
+            .object({ event: z.enum(['operation', 'engine', 'done']), data: z.string(), id: z.string().optional(), retry: z.number().int().optional() })
+            .describe('One server-sent event of the stream: `operation` (the record) first, then `engine` events, then `done`; `data` is JSON'),
+        },
       },
     },
     async (request, reply) => {

@@ -8,7 +8,7 @@ import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
 import type { Operation, Tenant, TenantLifecycle } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
-import { adminProblems, operationAccepted, problems, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
+import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
 import tenantEvents from './events.js';
 import tenantOperations from './operations.js';
 import tenantKeys from './keys.js';
@@ -36,7 +36,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: 'Create a tenant: queues its stack and answers at once with its API key (shown only here)',
@@ -80,7 +80,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.patch(
     '/tenants/:id',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: "Change a tenant's thumbnail settings: queues an `up` that updates its function in place",
@@ -89,15 +89,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
         security,
         params: tenantParams,
         body: z.object({ thumbnail: thumbnailSettingsSchema }).strict(),
-        response: {
-          202: operationAccepted,
-          ...problems({
-            ...adminProblems,
-            400: 'The settings are not valid: the detail names the field',
-            404: 'No such tenant',
-            409: 'The tenant is being deleted',
-          }),
-        },
+        response: { 202: operationAccepted },
       },
     },
     async (request, reply) => {
@@ -123,13 +115,13 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/retry',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: 'Re-run `up` for a tenant with no operation on its way: a failed or interrupted one, or a ready one (to roll out a new function image)',
         security,
         params: tenantParams,
-        response: { 202: operationAccepted, ...problems({ ...adminProblems, 400: 'The tenant id is not valid', 404: 'No such tenant', 409: 'An operation of the tenant is queued or running' }) },
+        response: { 202: operationAccepted },
       },
     },
     async (request, reply) => {
@@ -142,7 +134,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/refresh',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: 'Queue a drift check: a refresh preview that reads every resource and changes nothing',
@@ -150,7 +142,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
           "Once it has run, `GET /tenants/:id` shows `drift: {status: in-sync | drifted, checkedAt, changes}`. The tenant's status does not change; an `up` (PATCH or retry) repairs what drifted, since every `up` refreshes first.",
         security,
         params: tenantParams,
-        response: { 202: operationAccepted, ...problems({ ...adminProblems, 400: 'The tenant id is not valid', 404: 'No such tenant', 409: 'The tenant is being deleted' }) },
+        response: { 202: operationAccepted },
       },
     },
     async (request, reply) => {
@@ -163,7 +155,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/preview',
     {
-      config: admin,
+      config: { ...admin, problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: "The program's plan for a new or existing tenant, changing nothing",
@@ -182,9 +174,15 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenants } = await app.services;
       // A client that leaves cancels its preview.
       const left = new AbortController();
+      const abort = () => left.abort();
       request.raw.once('close', () => request.raw.complete || left.abort());
-      request.socket.once('close', () => left.abort());
-      return tenants.preview(request.params.id, request.body?.thumbnail, left.signal);
+      // A kept-alive socket serves many requests: the listener goes once this one is answered.
+      request.socket.once('close', abort);
+      try {
+        return await tenants.preview(request.params.id, request.body?.thumbnail, left.signal);
+      } finally {
+        request.socket.off('close', abort);
+      }
     },
   );
 

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { assertCanSee } from '../../plugins/auth.js';
-import { adminProblems, operationView, pageOf, pageQuery, problems, tenantParams, viewOperation } from './schemas.js';
+import { operationView, pageOf, pageQuery, tenantParams, viewOperation } from './schemas.js';
 
 const security = [{ bearer: [] }];
 
@@ -18,15 +18,7 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
         security,
         params: tenantParams,
         querystring: pageQuery,
-        response: {
-          200: pageOf(operationView),
-          ...problems({
-            400: 'A limit out of range, or a cursor this list did not give out',
-            401: 'No bearer token, or one that is not valid',
-            404: 'No such tenant (a tenant key naming another tenant gets this too)',
-            503: 'The service is starting',
-          }),
-        },
+        response: { 200: pageOf(operationView) },
       },
     },
     async (request) => {
@@ -40,7 +32,7 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/tenants/:id/operations/:operationId/cancel',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', problems: [409] },
       schema: {
         tags: ['tenants'],
         summary: 'Cancel an operation: a queued one is dropped; a running one is ended safely',
@@ -48,15 +40,7 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
           "A queued operation never runs: it answers `cancelled` at once, and the tenant returns to the status the operation before it left. A running one answers `running` with `cancelRequestedAt`: its replica cancels the engine run (terminating it if it does not stop), refreshes the stack so its state is what the cloud holds, and ends it as `cancelled` (the tenant then shows `failed` if it was provisioning, `interrupted` otherwise; `retry` resumes it). Follow it with GET /tenants/:id/operations. An operation that has ended answers 409.",
         security,
         params: tenantParams.extend({ operationId: z.string().min(1).max(64) }),
-        response: {
-          202: operationView,
-          ...problems({
-            ...adminProblems,
-            400: 'The path is not valid',
-            404: 'No such tenant, or no such operation of it',
-            409: 'The operation has already ended',
-          }),
-        },
+        response: { 202: operationView },
       },
     },
     async (request, reply) => {

@@ -1,12 +1,11 @@
-// The tenant, operation and key shapes the API answers with, the page and problem shapes the
-// tenant routes share, and the views that build them from service records. A view never exposes
+// The tenant, operation and key shapes the API answers with, the page shapes the tenant routes
+// share, and the views that build them from service records. A view never exposes
 // an API key (past its creation) or its hash.
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
 import { thumbnailSettingsSchema } from '../../../domain/thumbnail-settings.js';
 import { DRIFT_STATUSES, OPERATION_KINDS, OPERATION_STATUSES, TENANT_STATUSES } from '../../../domain/tenant-lifecycle.js';
 import type { ApiKeyRecord, Operation, Tenant } from '../../../tenants/tenant-types.js';
-import { problemSchema } from '../../problem-schema.js';
 
 export const tenantParams = z.object({ id: tenantIdSchema });
 
@@ -21,18 +20,6 @@ export const pageQuery = z.object({
 
 /** A page of a list, newest first; `nextCursor` is null on the last page. */
 export const pageOf = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-
-/** The problem responses a route declares, each described for the OpenAPI document. */
-export function problems(described: Record<number, string>): Record<number, z.ZodType> {
-  return Object.fromEntries(Object.entries(described).map(([status, description]) => [status, problemSchema.describe(description)]));
-}
-
-/** The problems every admin route can answer with. */
-export const adminProblems = {
-  401: 'No bearer token, or one that is not valid',
-  403: 'A tenant key: this route needs the admin token',
-  503: 'The service is starting',
-};
 
 const tenantStatus = z.enum(TENANT_STATUSES);
 

@@ -12,7 +12,7 @@ const thumbnailRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/thumbnails',
     {
-      config: { access: 'any' },
+      config: { access: 'any', problems: [404, 409] },
       schema: {
         tags: ['thumbnails'],
         summary: "The tenant's thumbnails with presigned links, paged by cursor",

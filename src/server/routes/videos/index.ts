@@ -2,22 +2,47 @@
 // (sniffing, size limit, multipart upload, presigning) lives in the video service.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import { NoVideoFile } from '../../../domain/errors.js';
+import { InvalidRequest, NoVideoFile } from '../../../domain/errors.js';
+import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.js';
 import { actingTenant } from '../../plugins/auth.js';
+import { asMultipartProblem } from '../../multipart-errors.js';
 import { tenantQuery, thumbnailLink } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const FILE_FIELD = 'file';
+/** The optional field that sets this video's thumbnail time; it must come before the file (the file is streamed). */
+const AT_FIELD = 'at';
+
+/** The `at` field sent before the file, validated as the settings' `at` is. */
+function uploadAt(fields: Record<string, unknown>): FrameAt | undefined {
+  const field = fields[AT_FIELD];
+  if (field === undefined) return undefined;
+  const value = (field as { value?: unknown }).value;
+  if (typeof value !== 'string') throw new InvalidRequest(`the field "${AT_FIELD}" must be text, sent once, before "${FILE_FIELD}"`);
+  try {
+    return parseFrameAt(value);
+  } catch {
+    throw new InvalidRequest(`the field "${AT_FIELD}" must be "auto", seconds, or a percentage such as "10%"`);
+  }
+}
+
+/** The upload form as the API document shows it; the route streams the file part itself. */
+const uploadForm = z.object({
+  [AT_FIELD]: z.string().optional().meta({ description: 'this video\'s thumbnail time ("auto", seconds, or "10%"), overriding the tenant\'s; before the file' }),
+  [FILE_FIELD]: z.string().meta({ format: 'binary', description: 'the video; its type is decided by its content' }),
+});
 
 const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (app, options) => {
   app.post(
     '/videos',
     {
-      config: { access: 'any' },
+      config: { access: 'any', problems: [404, 409, 413, 415], form: uploadForm },
       schema: {
         tags: ['videos'],
         summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
-        description: `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=.`,
+        description:
+          `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=. ` +
+          'An optional text field "at", before "file", sets this video\'s thumbnail time instead of the tenant\'s: "auto", seconds, or "N%".',
         consumes: ['multipart/form-data'],
         security,
         querystring: tenantQuery,
@@ -37,26 +62,41 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
     async (request, reply) => {
       const tenantId = actingTenant(request, request.query.tenant);
       if (!request.isMultipart()) throw new NoVideoFile(`send multipart/form-data with the video in the file field "${FILE_FIELD}"`);
-      // One byte past the limit reaches the video intake, which then refuses the upload with 413.
-      const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
-      if (!part || part.fieldname !== FILE_FIELD) {
-        part?.file.resume();
-        throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+      try {
+        // One byte past the limit reaches the video intake, which then refuses the upload with 413.
+        const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
+        if (!part || part.fieldname !== FILE_FIELD) {
+          part?.file.resume();
+          throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+        }
+        let at: FrameAt | undefined;
+        try {
+          at = uploadAt(part.fields);
+        } catch (error) {
+          part.file.resume();
+          throw error;
+        }
+        const { videos } = await app.services;
+        const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file, at });
+        reply.code(201).header('location', `/videos/${video.id}`);
+        return video;
+      } catch (error) {
+        // The video intake aborts what it started before the error gets here: nothing is left.
+        throw asMultipartProblem(error);
       }
-      const { videos } = await app.services;
-      const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file });
-      reply.code(201).header('location', `/videos/${video.id}`);
-      return video;
     },
   );
 
   app.get(
     '/videos/:id',
     {
-      config: { access: 'any' },
+      config: { access: 'any', problems: [409] },
       schema: {
         tags: ['videos'],
         summary: 'A video and its thumbnails: pending, ready (every width exists) or failed (with the reason)',
+        description:
+          'Once processed, also its duration and display size, the poster (the chosen frame, its time and "auto" score), ' +
+          'and the storyboard (WebVTT, JSON index, sheet images in order) and animated preview when the tenant has them on.',
         security,
         params: z.object({ id: z.string() }),
         querystring: tenantQuery,
@@ -68,6 +108,12 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
             status: z.enum(['pending', 'ready', 'failed']),
             error: z.string().optional(),
             thumbnails: z.array(thumbnailLink),
+            durationSeconds: z.number().optional(),
+            width: z.number().int().optional(),
+            height: z.number().int().optional(),
+            poster: z.object({ url: z.string().url(), atSeconds: z.number(), score: z.number().nullable() }).optional(),
+            storyboard: z.object({ vtt: z.string().url(), json: z.string().url(), images: z.array(z.string().url()) }).optional(),
+            preview: z.object({ url: z.string().url() }).optional(),
           }),
         },
       },

@@ -6,4 +6,8 @@ import { tenantIdSchema } from '../../../domain/tenant-id.js';
 export const thumbnailLink = z.object({ width: z.number().int(), key: z.string(), url: z.string().url(), expiresAt: z.string() });
 
 /** `?tenant=`: which tenant the admin token acts for; a tenant key may omit it. */
-export const tenantQuery = z.object({ tenant: tenantIdSchema.optional() });
+export const tenantQuery = z.object({
+  tenant: tenantIdSchema
+    .optional()
+    .describe('The tenant to act for. Required with the admin token (400 without it); with a tenant key optional, and when given it must be that key\'s own tenant (404 otherwise).'),
+});
