@@ -1,7 +1,9 @@
 // Runs one tenant operation job: claims the operation (a new attempt and fencing token), takes
-// the stack over from an attempt that died, runs the engine call and records the outcome. Every
-// write carries the fencing token, so a late write from an earlier attempt is refused; a replica
-// that loses the database ends its engine run before its heartbeat can lapse and the job move on.
+// the stack over from an attempt that died, runs the engine call (up, destroy, or a drift check's
+// refresh preview) and records the outcome. Every write carries the fencing token, so a late write
+// from an earlier attempt is refused; a replica that loses the database ends its engine run before
+// its heartbeat can lapse and the job move on; a cancel asked of a running operation ends its
+// engine run and refreshes the stack before the operation is recorded as cancelled.
 // It never lets an engine error escape as an exception, except to hand the job to another replica.
 import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import type { Logger } from 'pino';

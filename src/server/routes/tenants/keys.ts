@@ -2,7 +2,7 @@
 // and revoke a tenant's API keys; admin only. HTTP only: a key is never listed or logged.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import { keyView, pageOf, pageQuery, tenantParams, viewKey } from './schemas.js';
+import { keyView, pageOf, pageQuery, recordIdSchema, tenantParams, viewKey } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const admin = { access: 'admin' } as const;
@@ -56,7 +56,7 @@ const tenantKeys: FastifyPluginAsyncZod = async (app) => {
         tags: ['keys'],
         summary: 'Revoke a key: every replica refuses it from the next request on',
         security,
-        params: tenantParams.extend({ keyId: z.string().min(1).max(64) }),
+        params: tenantParams.extend({ keyId: recordIdSchema }),
         response: { 204: z.null().describe('Revoked') },
       },
     },

@@ -1,9 +1,8 @@
 // GET /tenants/:id/operations (the history, newest first, paged) and POST …/:opId/cancel (a
 // queued operation dropped, a running one ended safely). HTTP only: the lifecycle decides.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
-import { z } from 'zod';
 import { assertCanSee } from '../../plugins/auth.js';
-import { operationView, pageOf, pageQuery, tenantParams, viewOperation } from './schemas.js';
+import { operationView, pageOf, pageQuery, recordIdSchema, tenantParams, viewOperation } from './schemas.js';
 
 const security = [{ bearer: [] }];
 
@@ -39,7 +38,7 @@ const tenantOperations: FastifyPluginAsyncZod = async (app) => {
         description:
           "A queued operation never runs: it answers `cancelled` at once, and the tenant returns to the status the operation before it left. A running one answers `running` with `cancelRequestedAt`: its replica cancels the engine run (terminating it if it does not stop), refreshes the stack so its state is what the cloud holds, and ends it as `cancelled` (the tenant then shows `failed` if it was provisioning, `interrupted` otherwise; `retry` resumes it). Follow it with GET /tenants/:id/operations. An operation that has ended answers 409.",
         security,
-        params: tenantParams.extend({ operationId: z.string().min(1).max(64) }),
+        params: tenantParams.extend({ operationId: recordIdSchema }),
         response: { 202: operationView },
       },
     },

@@ -9,13 +9,16 @@ import type { ApiKeyRecord, Operation, Tenant } from '../../../tenants/tenant-ty
 
 export const tenantParams = z.object({ id: tenantIdSchema });
 
+/** An operation's or a key's id: a ULID, as the lifecycle makes them. */
+export const recordIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'an id as this API gives out (26 characters, a ULID)');
+
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
 
 /** `?limit=&cursor=` of every list: the cursor is the `nextCursor` of the page before. */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(64).optional(),
+  cursor: recordIdSchema.optional(),
 });
 
 /** A page of a list, newest first; `nextCursor` is null on the last page. */
