@@ -2,7 +2,8 @@
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
 // queues, the tenant lifecycle and its workers), says when it is ready, and stops them in bounded
 // phases: HTTP first, then workers (running operations get a grace, then are handed over), then
-// the job engine, the store and the database. It never leaves an orphan process behind.
+// the job engine, the store and the database. It never leaves an orphan process behind. It makes
+// the service's metrics registry and hands it to each part that reports to it.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,10 @@ import type { PgBoss } from 'pg-boss';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { createJobEngine } from './db/job-engine.js';
+import { createJobEngine, queueBacklog } from './db/job-engine.js';
 import type { S3Connection } from './domain/s3-connection.js';
 import { readOrCreateSecret } from './local/data-dir-secret.js';
+import { createServiceMetrics } from './metrics.js';
 import { LOCAL_REGION, rootCredentials, startObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
@@ -68,7 +70,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let provide!: (deps: ServiceDependencies) => void;
   let fail!: (error: unknown) => void;
   const services = new Promise<ServiceDependencies>((resolve, reject) => ((provide = resolve), (fail = reject)));
-  const app = await buildApp({ config, adminToken: admin.value, services, objectEventSecret, logLevel: options.logLevel ?? config.logLevel, sseHeartbeatMs: options.sseHeartbeatMs });
+  const metrics = createServiceMetrics();
+  const app = await buildApp({ config, adminToken: admin.value, services, objectEventSecret, metrics, logLevel: options.logLevel ?? config.logLevel, sseHeartbeatMs: options.sseHeartbeatMs });
   const log = app.log;
 
   // Stop phases, each bounded, run in this order whatever was started.
@@ -126,6 +129,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     }
 
     const engine = (boss = await createJobEngine({ db, replicaId: config.replicaId, heartbeatSeconds: config.heartbeatSeconds, logger: log.child({ component: 'jobs' }) }));
+    metrics.readQueuesFrom(() => queueBacklog(db!), log.child({ component: 'metrics' }));
 
     const stacks = createTenantStacks({ target, dataDir: config.dataDir, scratchDir: join(config.dataDir, 'scratch', config.replicaId) });
     const operations = await startTenantOperations({
@@ -138,6 +142,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxConcurrentOperations: config.maxConcurrentOperations,
       driftCheckCron: config.driftCheckCron,
       logger: log.child({ component: 'operations' }),
+      metrics,
     });
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
     const { tenants } = operations;
@@ -149,6 +154,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         connection: objectStore,
         heartbeatSeconds: config.heartbeatSeconds,
         logger: log.child({ component: 'function-runner' }),
+        metrics,
       });
       stopWorkers.push(() => runner.stop(config.shutdownGraceSeconds));
       await runner.startWorkers();

@@ -4,7 +4,7 @@
 import { PgBoss, type ConnectionOptions, type JobOptions, type QueuePolicy } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
 
 export const JOB_ENGINE_SCHEMA = 'pgboss';
 
@@ -139,4 +139,27 @@ export function readJobPayload<Schema extends z.ZodObject>(payload: JobPayload<S
   const { version, ...fields } = (data ?? {}) as { version?: unknown };
   if (version !== payload.version) throw new UnknownPayloadVersion(version, payload.version);
   return payload.schema.parse(fields);
+}
+
+/** One queue's backlog now: jobs waiting (queued, deferred or retrying), jobs running, and how long the oldest job that may run now has waited. */
+export type QueueBacklog = { queue: string; waiting: number; active: number; oldestWaitingSeconds: number };
+
+/**
+ * Every queue's backlog, read from pg-boss's tables at the moment of asking: pg-boss's own counts
+ * (getQueues, getQueueStats) are what its last monitor pass cached, and it keeps the oldest job's
+ * wait only with persistQueueStats on. The wait counts from when a job could first run (a retry's
+ * backoff or a deferred start excluded), as pg-boss's readyOldestSeconds does.
+ */
+export async function queueBacklog(q: Queryable): Promise<QueueBacklog[]> {
+  const rows = await q.query<{ queue: string; waiting: number; active: number; oldest: number | null }>(
+    `SELECT queue.name AS queue,
+            count(job.id) FILTER (WHERE job.state < 'active') AS waiting,
+            count(job.id) FILTER (WHERE job.state = 'active') AS active,
+            extract(epoch FROM now() - min(greatest(job.created_on, job.start_after)) FILTER (WHERE job.state < 'active' AND job.start_after <= now()))::float8 AS oldest
+       FROM ${JOB_ENGINE_SCHEMA}.queue queue
+       LEFT JOIN ${JOB_ENGINE_SCHEMA}.job job ON job.name = queue.name AND job.state <= 'active'
+      GROUP BY queue.name
+      ORDER BY queue.name`,
+  );
+  return rows.map((row) => ({ queue: row.queue, waiting: row.waiting, active: row.active, oldestWaitingSeconds: Math.max(0, row.oldest ?? 0) }));
 }

@@ -5,7 +5,8 @@
 // being down or busy and a failure a retry may fix is retried with backoff, then dead-lettered.
 // versitygw never retries a delivery it could not make (the service down, or a 503 when the job
 // could not be sent): the reconcile is the backstop. It runs as a job (one at a time across
-// replicas) and sends a job for every video whose outputs are incomplete.
+// replicas) and sends a job for every video whose outputs are incomplete. Each invocation's
+// outcome and duration are reported to the metrics it is handed.
 // It must never ack an event it has not made durable, never run an invocation outside a job, and
 // never treat a video with error.json as unfinished (a recorded failure is final).
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
@@ -16,7 +17,7 @@ import { defineQueues, readJobPayload, sendJob } from '../db/job-engine.js';
 import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
 import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
-import { createThumbnailHandler, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
+import { createThumbnailHandler, type RecordResult, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
 import {
   isStoreTestEvent,
   OBJECT_EVENTS_DEAD_LETTER_QUEUE,
@@ -38,6 +39,15 @@ const IDLE_POLL_SECONDS = 2;
 /** The event name a reconcile sends for a video: what its upload was. */
 const RECONCILE_EVENT = 'ObjectCreated:Put';
 
+/**
+ * How an invocation ended: `thumbnails` written, `failed` for good (error.json written), `skipped`
+ * (nothing to do), `error` (a failure a retry may fix: the job is retried) or `timed-out`.
+ */
+export type InvocationOutcome = RecordResult['outcome'] | 'error' | 'timed-out';
+
+/** Where invocations are reported as they end (the service's metrics). */
+export type InvocationMetrics = { invocationFinished(invocation: { outcome: InvocationOutcome; seconds: number }): void };
+
 export type FunctionRunnerOptions = {
   /** A started job engine; the runner defines its queues on it. */
   boss: PgBoss;
@@ -54,6 +64,7 @@ export type FunctionRunnerOptions = {
   handlerFor?: (fn: FunctionRegistration, s3: S3Client) => ThumbnailHandler;
   /** Retry overrides for tests; the queue's defaults otherwise. */
   retry?: Pick<ObjectEventQueueOptions, 'retryLimit' | 'retryDelaySeconds'>;
+  metrics?: InvocationMetrics;
 };
 
 export type FunctionRunner = {
@@ -114,6 +125,7 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
     const started = Date.now();
     const context = { getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()) };
     const details = { function: fn.name, bucket: record.s3.bucket.name, key: record.s3.object.key, attempt };
+    const finished = (outcome: InvocationOutcome) => options.metrics?.invocationFinished({ outcome, seconds: (Date.now() - started) / 1000 });
     let timer: NodeJS.Timeout | undefined;
     const running = handlerFor(fn, s3)({ Records: [record] }, context);
     // After a timeout the handler's own deadline (from the context) ends its work; its late result is dropped.
@@ -126,9 +138,12 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
         }),
       ]);
       log.info({ ...details, outcome: 'succeeded', records: result.records.map((r) => r.outcome), durationMs: Date.now() - started }, 'function invoked');
+      // The runner invokes with one record.
+      finished(result.records[0]?.outcome ?? 'skipped');
     } catch (error) {
       const outcome = error instanceof InvocationTimedOut ? 'timed-out' : 'failed';
       log.error({ ...details, outcome, err: message(error), durationMs: Date.now() - started }, 'function invoked');
+      finished(outcome === 'timed-out' ? outcome : 'error');
       // The job fails: the queue retries it with backoff, then dead-letters it.
       throw error;
     } finally {

@@ -6,16 +6,18 @@ import multipart from '@fastify/multipart';
 import sseModule from '@fastify/sse';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
 import type { Config } from '../config.js';
-import problemErrors from './plugins/problem-errors.js';
+import problemErrors, { clientErrorHandler } from './plugins/problem-errors.js';
 import openapi from './plugins/openapi.js';
 import routeProblems from './plugins/route-problems.js';
 import services, { type ServiceDependencies } from './plugins/services.js';
 import auth from './plugins/auth.js';
+import httpMetrics, { type HttpMetrics } from './plugins/http-metrics.js';
 import healthRoutes from './routes/health/index.js';
 import tenantRoutes from './routes/tenants/index.js';
 import videoRoutes from './routes/videos/index.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
+import metricsRoutes, { type MetricsExposition } from './routes/metrics/index.js';
 import webConsole from './plugins/web-console.js';
 import { loggerOptions } from './logger.js';
 
@@ -31,6 +33,8 @@ export type AppDependencies = {
   services: Promise<ServiceDependencies>;
   /** Set on the local target: the secret the object store's webhook URL carries. */
   objectEventSecret?: string;
+  /** The service's metrics: where answered requests are counted, and what GET /metrics serves. */
+  metrics: HttpMetrics & MetricsExposition;
   logLevel?: string;
   sseHeartbeatMs?: number;
 };
@@ -44,10 +48,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Past the router's 100 characters, a long (percent-encoded) path parameter would get a plain 414
     // from the router; up to this bound it reaches the route's schema, and a problem+json 400.
     routerOptions: { maxParamLength: 1024 },
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  await app.register(httpMetrics, { metrics: deps.metrics });
   await app.register(problemErrors);
   await app.register(routeProblems);
   await app.register(multipart);
@@ -57,6 +63,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(auth, { adminToken: deps.adminToken });
 
   await app.register(healthRoutes);
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(tenantRoutes);
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(thumbnailRoutes);

@@ -1,14 +1,15 @@
 // Runs one tenant operation job: claims the operation (a new attempt and fencing token), takes
 // the stack over from an attempt that died, runs the engine call (up, destroy, or a drift check's
-// refresh preview) and records the outcome. Every write carries the fencing token, so a late write
-// from an earlier attempt is refused; a replica that loses the database ends its engine run before
-// its heartbeat can lapse and the job move on; a cancel asked of a running operation ends its
-// engine run and refreshes the stack before the operation is recorded as cancelled.
+// refresh preview) and records the outcome (and reports it, with the attempt's duration, to the
+// metrics it is handed). Every write carries the fencing token, so a late write from an earlier
+// attempt is refused; a replica that loses the database ends its engine run before its heartbeat
+// can lapse and the job move on; a cancel asked of a running operation ends its engine run and
+// refreshes the stack before the operation is recorded as cancelled.
 // It never lets an engine error escape as an exception, except to hand the job to another replica.
 import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { statusAfter } from '../domain/tenant-lifecycle.js';
+import { statusAfter, type OperationKind, type OperationStatus } from '../domain/tenant-lifecycle.js';
 import { describeFailure } from '../stacks/operation-failure.js';
 import { terminateEngineRuns } from '../stacks/engine-processes.js';
 import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
@@ -33,6 +34,9 @@ function driftOf(report: DriftReport): TenantDrift {
   return { status: changes.length > 0 ? 'drifted' : 'in-sync', checkedAt: new Date().toISOString(), changes };
 }
 
+/** Where operations are reported as they end (the service's metrics). */
+export type OperationMetrics = { operationFinished(operation: { kind: OperationKind; outcome: OperationStatus; seconds: number }): void };
+
 export type OperationJob = { id: string; data: { operationId: string }; signal: AbortSignal };
 
 export type OperationRunnerDeps = {
@@ -45,6 +49,7 @@ export type OperationRunnerDeps = {
   /** Aborted when the replica's shutdown grace has run out: runs still going are handed over. */
   shutdown: AbortSignal;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  metrics?: OperationMetrics;
 };
 
 /** Thrown to give the job back to the queue, so a live replica takes the operation over. */
@@ -94,11 +99,13 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
   return async function runOperation(job: OperationJob): Promise<void> {
     const claim = await claimOperation(db, job.data.operationId, { replica: deps.replica.id, host: deps.replica.host, jobId: job.id });
     if (!claim) return; // it ended (cancelled, or finished by an attempt whose completion was not recorded)
+    const started = performance.now();
     const { operation, fencingToken } = claim;
+    const finished = (outcome: OperationStatus) => deps.metrics?.operationFinished({ kind: operation.kind, outcome, seconds: (performance.now() - started) / 1000 });
     const log = { operationId: operation.id, tenantId: operation.tenantId, kind: operation.kind, attempt: operation.attempt };
     const tenant = await getTenant(db, operation.tenantId);
     if (!tenant) {
-      await finishOperation(db, operation.id, fencingToken, { status: 'failed', error: 'the tenant record is gone' });
+      if (await finishOperation(db, operation.id, fencingToken, { status: 'failed', error: 'the tenant record is gone' })) finished('failed');
       return;
     }
     deps.events.changed(operation.id);
@@ -184,26 +191,34 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       );
       await recorder.flush().catch(() => undefined);
       logger.warn({ ...log, refreshed }, 'operation cancelled while running');
-      await settle(claim, tenant, { status: 'cancelled', error: `cancelled while running; ${refreshed}` });
+      if (await settle(claim, tenant, { status: 'cancelled', error: `cancelled while running; ${refreshed}` })) finished('cancelled');
       return;
     }
     await recorder.flush().catch(() => undefined);
     if (failure !== undefined) logger.error({ ...log, error: failure }, 'operation failed');
-    await settle(claim, tenant, failure === undefined ? { status: 'succeeded', outputs, drift } : { status: 'failed', error: failure });
+    const outcome = failure === undefined ? ({ status: 'succeeded', outputs, drift } as const) : ({ status: 'failed', error: failure } as const);
+    if (await settle(claim, tenant, outcome)) finished(outcome.status);
   };
 
-  /** Records the end under the claim; the tenant's status changes only if this is still its latest operation. */
-  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport }) {
+  /**
+   * Records the end under the claim; the tenant's status changes only if this is still its latest
+   * operation. False when the claim was lost meanwhile: the end was not this attempt's to record.
+   */
+  async function settle(
+    claim: OperationClaim,
+    tenant: Tenant,
+    outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport },
+  ): Promise<boolean> {
     const { operation, fencingToken } = claim;
-    await db.transaction(async (tx) => {
+    const recorded = await db.transaction(async (tx) => {
       // The tenant row is locked before the operation's, as every transaction does (no deadlock).
       const current = await getTenant(tx, tenant.id, { forUpdate: true });
-      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return;
-      if (!current) return;
+      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return false;
+      if (!current) return true;
       const latest = current.lastOperationId === operation.id;
       if (operation.kind === 'destroy' && outcome.status === 'succeeded') {
         if (latest) await deleteTenant(tx, tenant.id);
-        return;
+        return true;
       }
       const status = latest ? statusAfter(operation.kind, outcome.status, current.status) : undefined;
       await updateTenant(tx, tenant.id, {
@@ -213,7 +228,9 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         ...(outcome.drift ? { drift: driftOf(outcome.drift) } : operation.kind === 'up' && outcome.status === 'succeeded' ? { drift: driftOf({ changes: [] }) } : {}),
         ...(operation.kind === 'up' && outcome.status === 'succeeded' ? { appliedSettingsVersion: tenant.settingsVersion } : {}),
       });
+      return true;
     });
     deps.events.changed(operation.id);
+    return recorded;
   }
 }

@@ -1,17 +1,21 @@
 // The job engine on both backends, real pg-boss throughout: the queue table, key_strict_fifo's
 // one-job-per-key order (proved from recorded starts and ends), a job sent in a rolled-back
-// transaction never existing, payload validation and versions, and two engines starting at once.
+// transaction never existing, payload validation and versions, every queue's backlog as read at
+// scrape time, and two engines starting at once.
 import t, { type Test } from 'tap';
 import { z } from 'zod';
 import type { PgBoss } from 'pg-boss';
 import { asJobDb, type Database } from '../../src/db/database.js';
-import { createJobEngine, defineQueues, jobPayload, readJobPayload, sendJob, type QueueDefinition } from '../../src/db/job-engine.js';
+import { createJobEngine, defineQueues, jobPayload, queueBacklog, readJobPayload, sendJob, type QueueDefinition } from '../../src/db/job-engine.js';
 import { migrate } from '../../src/db/migrate.js';
 import { testBackends } from '../helpers/databases.js';
+import { eventually } from '../helpers/stacks.js';
 
 const keyedPayload = jobPayload(1, z.object({ key: z.string(), n: z.number().int() }));
 const FIFO: QueueDefinition = { name: 'fifo', policy: 'key_strict_fifo', retryLimit: 0, heartbeatSeconds: 10, deadLetter: 'fifo-dead', payload: keyedPayload };
 const SENT: QueueDefinition = { name: 'sent', policy: 'standard', retryLimit: 2, retryDelay: 1, notify: true, payload: keyedPayload };
+const WAITING: QueueDefinition = { name: 'waiting', policy: 'standard', retryLimit: 0, payload: keyedPayload };
+const DEFERRED: QueueDefinition = { name: 'deferred', policy: 'standard', retryLimit: 0, payload: keyedPayload };
 
 /** A started engine on db, stopped at teardown (before the database closes); errors it logs are kept. */
 async function startEngine(t: Test, db: Database, replicaId: string) {
@@ -60,7 +64,7 @@ for (const backend of testBackends) {
     const db = await store.open();
     await migrate(db);
     const { boss, errors } = await startEngine(t, db, `${backend.kind}-replica`);
-    await defineQueues(boss, [FIFO, SENT]);
+    await defineQueues(boss, [FIFO, SENT, WAITING, DEFERRED]);
 
     t.test('the queue table creates its queues and their dead-letter queue', async (t) => {
       const queues = await boss.getQueues([FIFO.name, SENT.name, 'fifo-dead']);
@@ -121,6 +125,37 @@ for (const backend of testBackends) {
       t.throws(() => readJobPayload(keyedPayload, { key: 'old', n: 1, version: 2 }), { message: 'job payload version 2 is not 1' });
       t.same(readJobPayload(keyedPayload, { key: 'k', n: 2, version: 1 }), { key: 'k', n: 2 });
       t.throws(() => jobPayload(1, z.object({ version: z.number() })), /reserved|stamped/);
+    });
+
+    t.test("queueBacklog: each queue's waiting and running jobs, and how long the oldest that may run has waited", async (t) => {
+      const backlogOf = async (name: string) => (await queueBacklog(db)).find((queue) => queue.queue === name);
+      t.same(await backlogOf('fifo-dead'), { queue: 'fifo-dead', waiting: 0, active: 0, oldestWaitingSeconds: 0 }, 'a queue with no jobs, all zero');
+      await sendJob(boss, DEFERRED.name, keyedPayload, { key: 'later', n: 1 }, { startAfter: 3600 });
+      t.same(await backlogOf(DEFERRED.name), { queue: DEFERRED.name, waiting: 1, active: 0, oldestWaitingSeconds: 0 }, 'a deferred job waits, but cannot run yet');
+
+      for (const n of [1, 2]) await sendJob(boss, WAITING.name, keyedPayload, { key: 'now', n });
+      const waited = await eventually(async () => {
+        const backlog = await backlogOf(WAITING.name);
+        return backlog!.oldestWaitingSeconds > 0 ? backlog : undefined;
+      }, 'the oldest ready job to have waited');
+      t.match(waited, { waiting: 2, active: 0 });
+
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await boss.work(WAITING.name, { localConcurrency: 1, pollingIntervalSeconds: 0.5 }, () => held);
+      const running = await eventually(async () => {
+        const backlog = await backlogOf(WAITING.name);
+        return backlog!.active === 1 ? backlog : undefined;
+      }, 'one job running');
+      t.equal(running.waiting, 1, 'the other still waits');
+      t.ok(running.oldestWaitingSeconds > 0, 'and has waited');
+      release();
+      const done = await eventually(async () => {
+        const backlog = await backlogOf(WAITING.name);
+        return backlog!.waiting + backlog!.active === 0 ? backlog : undefined;
+      }, 'both done');
+      await boss.offWork(WAITING.name);
+      t.same(done, { queue: WAITING.name, waiting: 0, active: 0, oldestWaitingSeconds: 0 }, 'finished jobs are not backlog');
     });
 
     t.test('the engine logged no errors', async (t) => {

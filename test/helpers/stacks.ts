@@ -62,6 +62,7 @@ export type TestTenantsOptions = {
   /** Defaults to once a year (1 January), so no test meets a scheduled check it did not ask for. */
   driftCheckCron?: string;
   logger?: TenantOperationsOptions['logger'];
+  metrics?: TenantOperationsOptions['metrics'];
 };
 
 export type TestTenants = TenantOperations & { db: Database; boss: PgBoss; stacks: TenantStacks; close(): Promise<void> };
@@ -87,6 +88,7 @@ export async function openTenantsReplica(env: { dataDir: string; target: LocalTa
     maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
     driftCheckCron: options.driftCheckCron ?? '0 0 1 1 *',
     logger: options.logger ?? quietLogger,
+    metrics: options.metrics,
   });
   let closing: Promise<void> | undefined;
   const close = () =>

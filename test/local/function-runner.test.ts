@@ -256,10 +256,12 @@ t.test('a job whose handler fails transiently is retried, and completes on the r
 
   let calls = 0;
   const { logger, invocations } = recordingLogger();
+  const reported: string[] = [];
   const { runner, boss } = await openReplica(t, {
     dataDir: store.dataDir,
     connection: store.connection,
     logger,
+    metrics: { invocationFinished: ({ outcome }) => reported.push(outcome) },
     retry: { retryDelaySeconds: 1 },
     // The real thumbnailer, behind a first attempt that fails as an unreachable store would.
     handlerFor: (fn, client) => {
@@ -281,6 +283,7 @@ t.test('a job whose handler fails transiently is retried, and completes on the r
       [2, 'succeeded'],
     ],
   );
+  t.same(reported, ['error', 'thumbnails'], 'each invocation reported to the metrics');
   t.ok(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'written by the retry');
   const [job] = await boss.findJobs(OBJECT_EVENTS_QUEUE);
   t.match(job, { state: 'completed', retryCount: 1 });
@@ -292,11 +295,13 @@ t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd 
   await register(dataDir, bucket);
   const { logger, entries, invocations } = recordingLogger();
   const events: S3Event[] = [];
+  const reported: Array<{ outcome: string; seconds: number }> = [];
   const { runner, boss, db } = await openReplica(t, {
     dataDir,
     // Never reached: the handler below stands in for the thumbnailer.
     connection: { region: LOCAL_REGION, endpoint: 'http://127.0.0.1:9' },
     logger,
+    metrics: { invocationFinished: (invocation) => reported.push(invocation) },
     timeoutMs: 300,
     retry: { retryLimit: 1, retryDelaySeconds: 1 },
     handlerFor: () => async (event) => {
@@ -323,6 +328,8 @@ t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd 
   t.same(invocations().map((entry) => entry.details.outcome).sort(), ['failed', 'failed', 'succeeded', 'timed-out', 'timed-out'], 'each failure tried twice (retryLimit 1)');
   const timedOut = invocations().find((entry) => entry.details.outcome === 'timed-out')!;
   t.ok((timedOut.details.durationMs as number) >= 290, 'ended by the timeout');
+  t.same(reported.map((invocation) => invocation.outcome).sort(), ['error', 'error', 'skipped', 'timed-out', 'timed-out'], 'each invocation reported to the metrics');
+  t.ok(reported.filter((invocation) => invocation.outcome === 'timed-out').every((invocation) => invocation.seconds >= 0.29), 'with its duration');
   const record = events.find((event) => event.Records[0]!.s3.object.key.includes(id))!.Records[0]!;
   t.equal(record.eventName, 'ObjectCreated:Put', 'AWS names the event without the s3: prefix');
   t.equal(record.eventSource, 'aws:s3');

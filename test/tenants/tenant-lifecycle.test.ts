@@ -1,6 +1,7 @@
 // The tenant lifecycle with the real engine on the local target, on the embedded database and the
 // job engine: concurrent provisioning, one operation per tenant, keys, destroy, a failing up and
-// its retry, the event stream, stack settings kept in the database.
+// its retry, the event stream, stack settings kept in the database, each ended operation reported
+// to the metrics sink.
 import t from 'tap';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import type { OperationStreamItem } from '../../src/tenants/tenant-types.js';
 import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import { stackSettingsOf } from '../../src/tenants/tenant-records.js';
 import { testS3Client } from '../helpers/local-store.js';
-import { bucketExists, finished, localTestTarget, openTestTenants } from '../helpers/stacks.js';
+import { bucketExists, eventually, finished, localTestTarget, openTestTenants } from '../helpers/stacks.js';
 
 const settings = DEFAULT_THUMBNAIL_SETTINGS;
 
@@ -107,7 +108,8 @@ t.test('tenants provisioned at once become ready, one operation per tenant; dest
 
 t.test('an up the object store refuses leaves the tenant failed with a readable error; retry succeeds', async (t) => {
   const env = await localTestTarget(t);
-  const service = (await openTestTenants(t, env)).tenants;
+  const ended: Array<{ kind: string; outcome: string; seconds: number }> = [];
+  const service = (await openTestTenants(t, env, { metrics: { operationFinished: (operation) => ended.push(operation) } })).tenants;
   // A plain file where the store keeps the bucket's directory: the store refuses to create it.
   const blocker = join(env.store.dataDir, 'buckets', bucketName('acme'));
   await writeFile(blocker, 'in the way');
@@ -133,4 +135,8 @@ t.test('an up the object store refuses leaves the tenant failed with a readable 
   t.equal((await finished(service, destroy.id)).status, 'succeeded', 'then the destroy ran');
   t.equal(await service.get('acme'), undefined);
   t.notOk(await bucketExists(env.store, bucketName('acme')));
+  // Reported just after each end is recorded.
+  await eventually(() => ended.length === 3, 'three operations reported');
+  t.match(ended, [{ kind: 'up', outcome: 'failed' }, { kind: 'up', outcome: 'succeeded' }, { kind: 'destroy', outcome: 'succeeded' }], 'each ended operation reported, in order');
+  t.ok(ended.every((operation) => operation.seconds > 0), 'with how long it ran');
 });

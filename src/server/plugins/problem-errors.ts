@@ -5,6 +5,8 @@
 // route's path included) 404.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import FindMyWay from 'find-my-way';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
 import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
@@ -28,16 +30,35 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
 export function problem(status: number, detail: string, title = TITLES[status] ?? 'Error'): Problem {
   return { type: 'about:blank', title, status, detail };
+}
+
+/** What the HTTP parser refuses before fastify routes anything, as problems too (fastify's `clientErrorHandler`). */
+const CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, detail: 'the request line and headers exceed the 16 KiB this server reads' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'the request was not received in time' },
+};
+
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, detail: 'the request is not valid HTTP' };
+  const body = JSON.stringify(problem(known.status, known.detail));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${known.status} ${STATUS_CODES[known.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 export default fp(

@@ -1,7 +1,7 @@
 // Declares on every documented route each problem it can answer with, so the OpenAPI document and
 // the serializer know them: what the route's construction implies (400 for validated input, 401 and
 // 403 for a caller, 404 for a resource in the path, 503 while the services start or the store is
-// down) plus what it names in `config.problems` (409, 413, 415…). It never overrides a response
+// down, 431 for a request line or headers over the server's limit) plus what it names in `config.problems` (409, 413, 415…). It never overrides a response
 // a route declares itself, and never touches a hidden route.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -22,6 +22,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'The resource is not in a state that allows this',
   413: 'The upload is larger than the limit',
   415: 'The upload is not a video this service reads',
+  431: 'The request line and headers exceed what the server reads (16 KiB)',
   503: 'The service is starting, or a store it needs does not answer',
 };
 
@@ -31,7 +32,8 @@ type RouteSchema = NonNullable<RouteOptions['schema']> & { hide?: boolean; consu
 export function routeProblems(route: Pick<RouteOptions, 'schema' | 'config'>): number[] {
   const schema = (route.schema ?? {}) as RouteSchema;
   const access = route.config?.access;
-  const statuses = new Set<number>(route.config?.problems ?? []);
+  // Node's parser refuses oversized request lines and headers for every route alike.
+  const statuses = new Set<number>([...(route.config?.problems ?? []), 431]);
   if (schema.body || schema.querystring || schema.params || schema.consumes?.includes('multipart/form-data')) statuses.add(400);
   if (access) statuses.add(401).add(503);
   if (access === 'admin') statuses.add(403);
