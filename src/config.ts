@@ -31,6 +31,11 @@ const envSchema = z
     THUMBFORGE_HEARTBEAT_SECONDS: positiveInt.min(10, 'must be at least 10 (the job engine checks heartbeats no finer)').max(600).default(30),
     THUMBFORGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(25, 'must leave time to hand over within 30 s').default(20),
     THUMBFORGE_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http(s)://host:port URL').optional(),
+    THUMBFORGE_DRIFT_CHECK_CRON: z
+      .string()
+      .trim()
+      .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, 'must be a cron expression of five fields, such as "0 3 * * *"')
+      .default('0 3 * * *'),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -71,6 +76,8 @@ export type Config = {
   shutdownGraceSeconds: number;
   /** Local target: an object store already running (the cluster's), instead of starting one. */
   s3Endpoint?: string;
+  /** When every tenant's drift check is queued (cron, UTC), once across all replicas. */
+  driftCheckCron: string;
 };
 
 export class ConfigError extends Error {}
@@ -105,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatSeconds: e.THUMBFORGE_HEARTBEAT_SECONDS,
     shutdownGraceSeconds: e.THUMBFORGE_SHUTDOWN_GRACE_SECONDS,
     s3Endpoint: e.THUMBFORGE_S3_ENDPOINT?.replace(/\/$/, ''),
+    driftCheckCron: e.THUMBFORGE_DRIFT_CHECK_CRON,
   };
 }

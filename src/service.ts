@@ -140,6 +140,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       heartbeatSeconds: config.heartbeatSeconds,
       operationTimeoutSeconds: config.operationTimeoutSeconds,
       maxConcurrentOperations: config.maxConcurrentOperations,
+      driftCheckCron: config.driftCheckCron,
       logger: log.child({ component: 'operations' }),
       metrics,
     });

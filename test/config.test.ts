@@ -90,12 +90,16 @@ t.test('the scale-out settings: defaults, and malformed values named', async (t)
   t.equal(config.heartbeatSeconds, 30);
   t.equal(config.shutdownGraceSeconds, 20);
   t.match(config.replicaId, /^.+-\d+$/, 'host and pid');
+  t.equal(config.driftCheckCron, '0 3 * * *', 'a drift check daily');
+  t.equal(loadConfig({ THUMBFORGE_DRIFT_CHECK_CRON: ' */30 * * * * ' }).driftCheckCron, '*/30 * * * *');
   for (const [variable, value, message] of [
     ['THUMBFORGE_DATABASE_URL', 'mysql://x', /must be a postgres:\/\/ URL/],
     ['THUMBFORGE_HEARTBEAT_SECONDS', '5', /at least 10/],
     ['THUMBFORGE_SHUTDOWN_GRACE_SECONDS', '40', /hand over within 30 s/],
     ['THUMBFORGE_REPLICA_ID', 'a b', /letters, digits/],
     ['THUMBFORGE_S3_ENDPOINT', 'ftp://x', /http\(s\):\/\/host:port/],
+    ['THUMBFORGE_DRIFT_CHECK_CRON', 'daily', /cron expression of five fields/],
+    ['THUMBFORGE_DRIFT_CHECK_CRON', '0 3 * *', /cron expression of five fields/],
   ] as const) {
     t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), variable);
     t.match(configError({ [variable]: value }), message);

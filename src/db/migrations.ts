@@ -17,4 +17,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE operation_events (operation_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now(), event jsonb NOT NULL, PRIMARY KEY (operation_id, seq));
     `,
   },
+  {
+    version: 2,
+    name: 'key prefixes show six random characters',
+    // The first prefixes ran to the key's last "_", which its random part may hold: cut each to
+    // `tf_<tenantId>_` and six characters, as every new key's is.
+    sql: `UPDATE tenant_keys SET prefix = substring(prefix FROM '^(tf_[a-z0-9-]+_.{0,6})') WHERE prefix ~ '^tf_[a-z0-9-]+_';`,
+  },  {
+    version: 3,
+    name: 'operation cancel requests',
+    // Set by a cancel of a running operation; the attempt running it sees it and ends the engine run.
+    sql: 'ALTER TABLE operations ADD COLUMN cancel_requested_at timestamptz;',
+  },
 ];

@@ -10,6 +10,14 @@ export function newApiKey(tenantId: string): string {
   return `${KEY_PREFIX}${tenantId}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** Random characters a listing shows after `tf_<tenantId>_`: enough to tell keys apart, far too few to use. */
+export const SHOWN_KEY_CHARACTERS = 6;
+
+/** The key's shown part in listings, `tf_<tenantId>_` and the first few random characters. */
+export function apiKeyPrefix(apiKey: string): string {
+  return apiKey.slice(0, apiKey.indexOf('_', KEY_PREFIX.length) + 1 + SHOWN_KEY_CHARACTERS);
+}
+
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex');
 }

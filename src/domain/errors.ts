@@ -41,6 +41,22 @@ export class TenantNotReady extends DomainError {
   }
 }
 
+export class OperationNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Operation not found';
+  constructor(readonly tenantId: string, readonly operationId: string) {
+    super(`tenant "${tenantId}" has no operation "${operationId}"`);
+  }
+}
+
+export class KeyNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Key not found';
+  constructor(readonly tenantId: string, readonly keyId: string) {
+    super(`tenant "${tenantId}" has no live key "${keyId}"`);
+  }
+}
+
 export class OperationNotAllowed extends DomainError {
   readonly kind = 'conflict';
   readonly title = 'Operation not allowed';

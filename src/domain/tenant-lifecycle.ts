@@ -25,10 +25,22 @@ export const TRANSITIONAL_TENANT_STATUSES: readonly TenantStatus[] = ['provision
  * The tenant's status from the moment an operation is queued: a destroy deletes; an `up` provisions
  * a tenant that has never been ready and updates one that has resources.
  */
-export function statusWhileQueued(kind: OperationKind, hasResources: boolean): TenantStatus {
+export function statusWhileQueued(kind: 'up' | 'destroy', hasResources: boolean): TenantStatus {
   if (kind === 'destroy') return 'deleting';
   return hasResources ? 'updating' : 'provisioning';
 }
+
+/**
+ * Whether an operation of this kind becomes the tenant's last one, whose end decides its status.
+ * A refresh (a drift check) changes nothing and runs beside the tenant's status: it is in the
+ * history only, so an `up` it queues behind still settles the tenant.
+ */
+export function drivesStatus(kind: OperationKind): kind is 'up' | 'destroy' {
+  return kind !== 'refresh';
+}
+
+export const DRIFT_STATUSES = ['in-sync', 'drifted'] as const;
+export type DriftStatus = (typeof DRIFT_STATUSES)[number];
 
 /**
  * The tenant's status once an operation ended. `undefined` means the record goes (a destroy
@@ -41,7 +53,28 @@ export function statusAfter(kind: OperationKind, outcome: 'succeeded' | 'failed'
   return outcome;
 }
 
-/** Only a tenant whose last operation did not reach its goal may be retried. */
+/**
+ * A tenant with no operation on its way may be retried: a failed or interrupted one to reach its
+ * goal, a ready one to run its stack again (a new function image, say). A retry is an `up`.
+ */
 export function canRetry(status: TenantStatus): boolean {
-  return status === 'failed' || status === 'interrupted';
+  return !TRANSITIONAL_TENANT_STATUSES.includes(status);
+}
+
+/** Any tenant but one being deleted takes new settings: they go to its next `up`. */
+export function canUpdate(status: TenantStatus): boolean {
+  return status !== 'deleting';
+}
+
+/**
+ * The tenant's status once its latest operation is dropped before it ran (cancelled while queued):
+ * the stack is as the operation before it left it, or is about to leave it. `previous` is the newest
+ * earlier `up` or destroy not itself dropped; a tenant without one never had a stack: failed, so a
+ * retry provisions it.
+ */
+export function statusAfterDropped(previous: { kind: 'up' | 'destroy'; status: OperationStatus } | undefined, hasResources: boolean): TenantStatus {
+  if (!previous) return 'failed';
+  if (!isFinished(previous.status)) return statusWhileQueued(previous.kind, hasResources);
+  if (previous.status === 'succeeded') return previous.kind === 'up' ? 'ready' : 'failed';
+  return previous.status === 'interrupted' ? 'interrupted' : 'failed';
 }

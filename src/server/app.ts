@@ -45,6 +45,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     bodyLimit: 64 * 1024,
+    // Past the router's 100 characters, a long (percent-encoded) path parameter would get a plain 414
+    // from the router; up to this bound it reaches the route's schema, and a problem+json 400.
+    routerOptions: { maxParamLength: 1024 },
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

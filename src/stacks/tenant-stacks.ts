@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalWorkspace, StackNotFoundError, type EngineEvent, type PulumiFn, type Stack, type StackSettings } from '@pulumi/pulumi/automation/index.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { PreviewResult, TenantOutputs } from './tenant-outputs.js';
+import type { DriftReport, PreviewResult, TenantOutputs } from './tenant-outputs.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
 import { localTenantProgram } from './local-program.js';
 import { awsTenantProgram } from './aws-program.js';
@@ -158,6 +158,38 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
         if (verdict.kind === 'dead' || verdict.kind === 'unknown') await boundedEngineCall(stack.name, options.signal, () => stack.cancel());
         const adoption = await adoptPending(stack, options.signal);
         return { lock: verdict.kind, adopted: adoption?.adopted ?? [], cleared: adoption?.cleared ?? [] };
+      });
+    },
+
+    /**
+     * A drift check: a refresh preview, which reads every resource's cloud side and changes nothing.
+     * A tenant without a stack has nothing to drift from.
+     */
+    async previewRefresh(context: StackContext, options: EngineCallOptions): Promise<DriftReport> {
+      if (!(await exists(context.tenantId, options.signal))) return { changes: [] };
+      return withStack(context, options.signal, async (stack) => {
+        const changes: DriftReport['changes'] = [];
+        await stack.previewRefresh({
+          signal: options.signal,
+          onEvent(event) {
+            options.onEvent?.(event);
+            const step = event.resOutputsEvent?.metadata;
+            if (step && step.op !== 'same' && !step.type.startsWith('pulumi:')) changes.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn });
+          },
+        });
+        return { changes };
+      });
+    },
+
+    /**
+     * Reads every resource's cloud side into the state (after a cancelled run: what it left done),
+     * adopting the creates a terminated engine left pending first. A tenant without a stack is fine.
+     */
+    async refresh(context: StackContext, options: EngineCallOptions): Promise<void> {
+      if (!(await exists(context.tenantId, options.signal))) return;
+      await withStack(context, options.signal, async (stack) => {
+        await adoptPending(stack, options.signal);
+        await stack.refresh({ onEvent: options.onEvent, signal: options.signal });
       });
     },
 

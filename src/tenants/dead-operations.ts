@@ -10,7 +10,7 @@ import type { OperationEventLog } from './operation-events.js';
 import type { OperationMetrics } from './operation-runner.js';
 import { readJobPayload } from '../db/job-engine.js';
 import { OPERATION_RETRY_LIMIT, OPERATIONS_QUEUE, operationJobPayload } from './operation-queue.js';
-import { abandonOperation, getTenant, updateTenant } from './tenant-records.js';
+import { abandonOperation, getOperation, getTenant, updateTenant } from './tenant-records.js';
 
 /** How long an operation's last attempt ran, from its record (0 when it never started). */
 const lastAttemptSeconds = (operation: { startedAt?: string; finishedAt?: string }) =>
@@ -20,12 +20,15 @@ export function createDeadOperationHandler(deps: { db: Database; boss: PgBoss; e
   return async ([job]: Array<JobWithMetadata<{ operationId: string }>>) => {
     const { operationId } = readJobPayload(operationJobPayload, job!.data);
     const abandoned = await deps.db.transaction(async (tx) => {
+      const found = await getOperation(tx, operationId);
+      if (!found) return undefined;
+      // The tenant row is locked before the operation's, as every transaction does (no deadlock).
+      const tenant = await getTenant(tx, found.tenantId, { forUpdate: true });
       const operation = await abandonOperation(tx, operationId, {
         status: 'failed',
         error: `gave up after ${OPERATION_RETRY_LIMIT + 1} attempts: the replicas running it kept stopping or losing the database; retry the tenant`,
       });
       if (!operation) return undefined;
-      const tenant = await getTenant(tx, operation.tenantId, { forUpdate: true });
       if (tenant?.lastOperationId === operation.id) {
         const status = statusAfter(operation.kind, 'failed', tenant.status);
         if (status) await updateTenant(tx, tenant.id, { status });

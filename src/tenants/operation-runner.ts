@@ -1,8 +1,10 @@
 // Runs one tenant operation job: claims the operation (a new attempt and fencing token), takes
-// the stack over from an attempt that died, runs the engine call and records the outcome (and
-// reports it, with the attempt's duration, to the metrics it is handed). Every
-// write carries the fencing token, so a late write from an earlier attempt is refused; a replica
-// that loses the database ends its engine run before its heartbeat can lapse and the job move on.
+// the stack over from an attempt that died, runs the engine call (up, destroy, or a drift check's
+// refresh preview) and records the outcome (and reports it, with the attempt's duration, to the
+// metrics it is handed). Every write carries the fencing token, so a late write from an earlier
+// attempt is refused; a replica that loses the database ends its engine run before its heartbeat
+// can lapse and the job move on; a cancel asked of a running operation ends its engine run and
+// refreshes the stack before the operation is recorded as cancelled.
 // It never lets an engine error escape as an exception, except to hand the job to another replica.
 import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import type { Logger } from 'pino';
@@ -11,9 +13,10 @@ import { statusAfter, type OperationKind, type OperationStatus } from '../domain
 import { describeFailure } from '../stacks/operation-failure.js';
 import { terminateEngineRuns } from '../stacks/engine-processes.js';
 import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
+import type { DriftReport } from '../stacks/tenant-outputs.js';
 import type { OperationEventLog } from './operation-events.js';
 import {
-  claimIsCurrent,
+  claimState,
   claimOperation,
   deleteTenant,
   finishOperation,
@@ -24,7 +27,13 @@ import {
   updateTenant,
   type OperationClaim,
 } from './tenant-records.js';
-import type { Tenant } from './tenant-types.js';
+import type { Tenant, TenantDrift } from './tenant-types.js';
+
+/** A drift check's report as the tenant keeps it: changes in name order, stamped with the time. */
+function driftOf(report: DriftReport): TenantDrift {
+  const changes = [...report.changes].sort((a, b) => a.name.localeCompare(b.name));
+  return { status: changes.length > 0 ? 'drifted' : 'in-sync', checkedAt: new Date().toISOString(), changes };
+}
 
 /** Where operations are reported as they end (the service's metrics). */
 export type OperationMetrics = { operationFinished(operation: { kind: OperationKind; outcome: OperationStatus; seconds: number }): void };
@@ -56,11 +65,13 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
   const { db, stacks, logger } = deps;
 
   /**
-   * Aborts when the claim is lost: a later attempt fenced this one out, or the database has not
-   * answered for half a heartbeat, so the run ends before the job engine can give it to another replica.
+   * `signal` aborts when the claim is lost: a later attempt fenced this one out, or the database has
+   * not answered for half a heartbeat, so the run ends before the job engine can give it to another
+   * replica. `cancelled` aborts once a cancel has been asked of the operation.
    */
   function leaseGuard(claim: OperationClaim) {
     const lost = new AbortController();
+    const cancel = new AbortController();
     const budgetMs = (deps.heartbeatSeconds * 1000) / 2;
     let lastContact = Date.now();
     let checking = false;
@@ -70,11 +81,12 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         return;
       }
       checking = true;
-      claimIsCurrent(db, claim.operation.id, claim.fencingToken).then(
-        (current) => {
+      claimState(db, claim.operation.id, claim.fencingToken).then(
+        (state) => {
           checking = false;
           lastContact = Date.now();
-          if (!current) lost.abort(new Error('fenced out'));
+          if (state === 'lost') lost.abort(new Error('fenced out'));
+          if (state === 'cancel-requested') cancel.abort(new Error('cancelled'));
         },
         () => {
           checking = false;
@@ -82,7 +94,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         },
       );
     }, budgetMs / 4);
-    return { signal: lost.signal, stop: () => clearInterval(timer) };
+    return { signal: lost.signal, cancelled: cancel.signal, stop: () => clearInterval(timer) };
   }
 
   return async function runOperation(job: OperationJob): Promise<void> {
@@ -104,7 +116,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     let fenced = false;
     const recorder = deps.events.recorder(operation.id, fencingToken, () => (fenced = true));
     const timeout = AbortSignal.timeout(deps.operationTimeoutSeconds * 1000);
-    const signal = AbortSignal.any([timeout, deps.shutdown, lease.signal, job.signal]);
+    const signal = AbortSignal.any([timeout, deps.shutdown, lease.signal, job.signal, lease.cancelled]);
     const diagnostics: string[] = [];
     const onEvent = (event: EngineEvent) => {
       if (event.diagnosticEvent?.severity === 'error') diagnostics.push(event.diagnosticEvent.message);
@@ -116,6 +128,8 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       stackSettings: (await stackSettingsOf(db, tenant.id)) as StackContext['stackSettings'],
       async saveStackSettings(settings) {
         if (!(await saveStackSettings(db, operation.id, fencingToken, tenant.id, settings as Record<string, unknown>))) throw new Error('fenced out');
+        // Later calls of this attempt (clearing a lock, the refresh after a cancel) start from the saved settings.
+        context.stackSettings = settings;
       },
     };
     // Cancelling asks the engine to stop; one blocked in a provider call is terminated after a grace.
@@ -123,8 +137,12 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     let grace: NodeJS.Timeout | undefined;
     const onAbort = () => (grace = setTimeout(() => (terminated = terminateEngineRuns(tenant.id)), ENGINE_CANCEL_GRACE_MS));
     signal.addEventListener('abort', onAbort, { once: true });
+    // The engine's own event for a cancel, so a client following the operation sees it begin.
+    const onCancel = () => recorder.record({ cancelEvent: {} });
+    lease.cancelled.addEventListener('abort', onCancel, { once: true });
 
     let outputs: Tenant['outputs'];
+    let drift: DriftReport | undefined;
     let failure: string | undefined;
     try {
       if (claim.previous) {
@@ -135,6 +153,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
         try {
           if (operation.kind === 'up') outputs = await stacks.up(context, { onEvent, signal });
           else if (operation.kind === 'destroy') await stacks.destroy(context, { onEvent, signal });
+          else drift = await stacks.previewRefresh(context, { onEvent, signal });
           break;
         } catch (error) {
           if (!(error instanceof ConcurrentUpdateError) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
@@ -146,6 +165,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       failure = describeFailure(error, diagnostics, { signal: timeout, timeoutSeconds: deps.operationTimeoutSeconds, closing: deps.shutdown });
     } finally {
       signal.removeEventListener('abort', onAbort);
+      lease.cancelled.removeEventListener('abort', onCancel);
       clearTimeout(grace);
       lease.stop();
     }
@@ -166,9 +186,20 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       deps.events.changed(operation.id);
       throw new OperationHandedOver('the replica shut down during the operation');
     }
+    if (failure !== undefined && lease.cancelled.aborted) {
+      // Whatever the engine did before it stopped is read back, so the state (and the next run) is truthful.
+      const refreshed = await stacks.refresh(context, { onEvent, signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) }).then(
+        () => 'the stack was refreshed',
+        (error: unknown) => `refreshing the stack failed (${describeFailure(error, [], { signal: timeout, timeoutSeconds: deps.operationTimeoutSeconds, closing: deps.shutdown })}); the next up refreshes it`,
+      );
+      await recorder.flush().catch(() => undefined);
+      logger.warn({ ...log, refreshed }, 'operation cancelled while running');
+      if (await settle(claim, tenant, { status: 'cancelled', error: `cancelled while running; ${refreshed}` })) finished('cancelled');
+      return;
+    }
     await recorder.flush().catch(() => undefined);
     if (failure !== undefined) logger.error({ ...log, error: failure }, 'operation failed');
-    const outcome = failure === undefined ? ({ status: 'succeeded', outputs } as const) : ({ status: 'failed', error: failure } as const);
+    const outcome = failure === undefined ? ({ status: 'succeeded', outputs, drift } as const) : ({ status: 'failed', error: failure } as const);
     if (await settle(claim, tenant, outcome)) finished(outcome.status);
   };
 
@@ -176,11 +207,16 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
    * Records the end under the claim; the tenant's status changes only if this is still its latest
    * operation. False when the claim was lost meanwhile: the end was not this attempt's to record.
    */
-  async function settle(claim: OperationClaim, tenant: Tenant, outcome: { status: 'succeeded' | 'failed'; error?: string; outputs?: Tenant['outputs'] }): Promise<boolean> {
+  async function settle(
+    claim: OperationClaim,
+    tenant: Tenant,
+    outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport },
+  ): Promise<boolean> {
     const { operation, fencingToken } = claim;
     const recorded = await db.transaction(async (tx) => {
-      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return false;
+      // The tenant row is locked before the operation's, as every transaction does (no deadlock).
       const current = await getTenant(tx, tenant.id, { forUpdate: true });
+      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return false;
       if (!current) return true;
       const latest = current.lastOperationId === operation.id;
       if (operation.kind === 'destroy' && outcome.status === 'succeeded') {
@@ -191,6 +227,8 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
       await updateTenant(tx, tenant.id, {
         ...(status ? { status } : {}),
         ...(outcome.outputs?.bucket ? { outputs: outcome.outputs } : {}),
+        // An `up` that succeeded refreshed first and then converged: the stack is in sync with its resources.
+        ...(outcome.drift ? { drift: driftOf(outcome.drift) } : operation.kind === 'up' && outcome.status === 'succeeded' ? { drift: driftOf({ changes: [] }) } : {}),
         ...(operation.kind === 'up' && outcome.status === 'succeeded' ? { appliedSettingsVersion: tenant.settingsVersion } : {}),
       });
       return true;

@@ -1,9 +1,11 @@
 // Starts the tenant side of a replica on a database and a job engine: the operation queues, the
-// event log, the lifecycle the API drives, and this replica's operation workers. `stop` takes no
+// event log, the lifecycle the API drives, this replica's operation workers and the scheduled
+// drift checks. `stop` takes no
 // new jobs, lets running operations finish within a grace, then hands the rest to other replicas.
 import type { PgBoss } from 'pg-boss';
 import { defineQueues, readJobPayload } from '../db/job-engine.js';
 import { createDeadOperationHandler } from './dead-operations.js';
+import { startDriftChecks } from './drift-checks.js';
 import { createOperationEventLog } from './operation-events.js';
 import { OPERATIONS_DEAD_LETTER_QUEUE, OPERATIONS_QUEUE, operationJobPayload, operationQueues } from './operation-queue.js';
 import { createOperationRunner, type OperationJob, type OperationRunnerDeps } from './operation-runner.js';
@@ -11,7 +13,12 @@ import { createTenantLifecycle } from './tenant-lifecycle.js';
 import type { TenantLifecycle } from './tenant-types.js';
 
 /** What the runner needs (less what this module makes: the event log and the shutdown signal), plus the job engine. */
-export type TenantOperationsOptions = Omit<OperationRunnerDeps, 'events' | 'shutdown'> & { boss: PgBoss; maxConcurrentOperations: number };
+export type TenantOperationsOptions = Omit<OperationRunnerDeps, 'events' | 'shutdown'> & {
+  boss: PgBoss;
+  maxConcurrentOperations: number;
+  /** When every tenant's drift check is queued (cron, UTC). */
+  driftCheckCron: string;
+};
 
 export type TenantOperations = {
   tenants: TenantLifecycle;
@@ -42,12 +49,13 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
     },
   );
   await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics }));
+  const driftChecks = await startDriftChecks({ boss, tenants, cron: options.driftCheckCron, logger });
 
   return {
     tenants,
     async stop(graceSeconds) {
       // No new jobs; without waiting, which would wait for the running ones beyond any grace.
-      await Promise.all([OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue, { wait: false })));
+      await Promise.all([driftChecks.stop(), ...[OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue, { wait: false }))]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000)));
       await Promise.race([Promise.allSettled(running), grace]);

@@ -4,7 +4,7 @@
 import type { Queryable, Row } from '../db/database.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { OperationKind, OperationStatus, TenantStatus } from '../domain/tenant-lifecycle.js';
-import type { Operation, OperationEvent, Tenant, TenantOutputs } from './tenant-types.js';
+import type { ApiKeyRecord, Operation, OperationEvent, Page, PageRequest, Tenant, TenantDrift, TenantOutputs } from './tenant-types.js';
 
 type TenantRow = Row & {
   id: string;
@@ -13,6 +13,7 @@ type TenantRow = Row & {
   settings_version: number;
   applied_settings_version: number | null;
   outputs: TenantOutputs | null;
+  drift: TenantDrift | null;
   created_at: Date;
   updated_at: Date;
   last_operation_id: string | null;
@@ -27,8 +28,13 @@ type OperationRow = Row & {
   started_at: Date | null;
   finished_at: Date | null;
   attempt: number;
+  settings_version: number | null;
+  job_id: string | null;
+  cancel_requested_at: Date | null;
   error: string | null;
 };
+
+type KeyRow = Row & { id: string; prefix: string; created_at: Date; last_used_at: Date | null };
 
 const iso = (value: Date | string) => new Date(value).toISOString();
 
@@ -40,6 +46,7 @@ function tenantOf(row: TenantRow): Tenant {
     settingsVersion: row.settings_version,
     ...(row.applied_settings_version !== null ? { appliedSettingsVersion: row.applied_settings_version } : {}),
     ...(row.outputs ? { outputs: row.outputs } : {}),
+    ...(row.drift ? { drift: row.drift } : {}),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     ...(row.last_operation_id ? { lastOperationId: row.last_operation_id } : {}),
@@ -56,8 +63,32 @@ function operationOf(row: OperationRow): Operation {
     ...(row.started_at ? { startedAt: iso(row.started_at) } : {}),
     ...(row.finished_at ? { finishedAt: iso(row.finished_at) } : {}),
     attempt: row.attempt,
+    ...(row.settings_version !== null ? { settingsVersion: row.settings_version } : {}),
+    ...(row.cancel_requested_at ? { cancelRequestedAt: iso(row.cancel_requested_at) } : {}),
     ...(row.error ? { error: row.error } : {}),
   };
+}
+
+function keyOf(row: KeyRow): ApiKeyRecord {
+  return { id: row.id, prefix: row.prefix, createdAt: iso(row.created_at), ...(row.last_used_at ? { lastUsedAt: iso(row.last_used_at) } : {}) };
+}
+
+/**
+ * One page of a tenant's rows of `table`, newest first by (created_at, id). The cursor is the id of
+ * the last row of the previous page; undefined when that row is not the tenant's (a bad cursor).
+ */
+async function newestFirst<T extends Row>(q: Queryable, table: 'operations' | 'tenant_keys', where: string, tenantId: string, page: PageRequest): Promise<Page<T> | undefined> {
+  const params: unknown[] = [tenantId, page.limit + 1];
+  let after = '';
+  if (page.cursor !== undefined) {
+    const cursor = await q.query(`SELECT 1 FROM ${table} WHERE id = $1 AND tenant_id = $2 AND ${where}`, [page.cursor, tenantId]);
+    if (cursor.length === 0) return undefined;
+    params.push(page.cursor);
+    after = `AND (created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = $3)`;
+  }
+  const rows = await q.query<T>(`SELECT * FROM ${table} WHERE tenant_id = $1 AND ${where} ${after} ORDER BY created_at DESC, id DESC LIMIT $2`, params);
+  const items = rows.slice(0, page.limit);
+  return { items, nextCursor: rows.length > page.limit ? String(items.at(-1)!.id) : null };
 }
 
 // ---- tenants
@@ -80,9 +111,18 @@ export async function listTenants(q: Queryable): Promise<Tenant[]> {
   return (await q.query<TenantRow>('SELECT * FROM tenants ORDER BY created_at, id')).map(tenantOf);
 }
 
-export type TenantChanges = { status?: TenantStatus; outputs?: TenantOutputs | null; lastOperationId?: string; appliedSettingsVersion?: number };
+export type TenantChanges = {
+  status?: TenantStatus;
+  outputs?: TenantOutputs | null;
+  lastOperationId?: string;
+  appliedSettingsVersion?: number;
+  /** New desired settings: the settings version goes up by one. */
+  settings?: ThumbnailSettings;
+  drift?: TenantDrift;
+};
 
-export async function updateTenant(q: Queryable, id: string, changes: TenantChanges): Promise<void> {
+/** Applies the changes; resolves with the tenant as it now is (undefined when it does not exist). */
+export async function updateTenant(q: Queryable, id: string, changes: TenantChanges): Promise<Tenant | undefined> {
   const sets: string[] = [];
   const values: unknown[] = [id];
   const set = (column: string, value: unknown) => {
@@ -93,7 +133,13 @@ export async function updateTenant(q: Queryable, id: string, changes: TenantChan
   if (changes.outputs !== undefined) set('outputs', changes.outputs === null ? null : JSON.stringify(changes.outputs));
   if (changes.lastOperationId !== undefined) set('last_operation_id', changes.lastOperationId);
   if (changes.appliedSettingsVersion !== undefined) set('applied_settings_version', changes.appliedSettingsVersion);
-  await q.query(`UPDATE tenants SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`, values);
+  if (changes.drift !== undefined) set('drift', JSON.stringify(changes.drift));
+  if (changes.settings !== undefined) {
+    set('settings', JSON.stringify(changes.settings));
+    sets.push('settings_version = settings_version + 1');
+  }
+  const rows = await q.query<TenantRow>(`UPDATE tenants SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING *`, values);
+  return rows[0] && tenantOf(rows[0]);
 }
 
 export async function deleteTenant(q: Queryable, id: string): Promise<void> {
@@ -112,6 +158,23 @@ export async function insertKey(q: Queryable, key: { id: string; tenantId: strin
   await q.query('INSERT INTO tenant_keys (id, tenant_id, hash, prefix) VALUES ($1, $2, $3, $4)', [key.id, key.tenantId, key.hash, key.prefix]);
 }
 
+/** A page of the tenant's live keys, newest first; undefined for a cursor that is not one of them. */
+export async function listKeys(q: Queryable, tenantId: string, page: PageRequest): Promise<Page<ApiKeyRecord> | undefined> {
+  const rows = await newestFirst<KeyRow>(q, 'tenant_keys', 'revoked_at IS NULL', tenantId, page);
+  return rows && { items: rows.items.map(keyOf), nextCursor: rows.nextCursor };
+}
+
+export async function getKey(q: Queryable, tenantId: string, id: string): Promise<ApiKeyRecord | undefined> {
+  const rows = await q.query<KeyRow>('SELECT * FROM tenant_keys WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL', [id, tenantId]);
+  return rows[0] && keyOf(rows[0]);
+}
+
+/** Revokes a live key of the tenant; false (nothing written) when it has no such key. */
+export async function revokeKey(q: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const rows = await q.query('UPDATE tenant_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL RETURNING id', [id, tenantId]);
+  return rows.length === 1;
+}
+
 /** The tenant of a live (not revoked) key with this hash; records its use at most once a minute. */
 export async function useKey(q: Queryable, hash: string): Promise<string | undefined> {
   const rows = await q.query<{ tenant_id: string }>(
@@ -126,16 +189,48 @@ export async function useKey(q: Queryable, hash: string): Promise<string | undef
 
 // ---- operations
 
-export async function insertOperation(q: Queryable, operation: { id: string; tenantId: string; kind: OperationKind; settingsVersion?: number }): Promise<Operation> {
+export async function insertOperation(q: Queryable, operation: { id: string; tenantId: string; kind: OperationKind; settingsVersion?: number; jobId: string }): Promise<Operation> {
   const rows = await q.query<OperationRow>(
-    `INSERT INTO operations (id, tenant_id, kind, status, settings_version) VALUES ($1, $2, $3, 'queued', $4) RETURNING *`,
-    [operation.id, operation.tenantId, operation.kind, operation.settingsVersion ?? null],
+    `INSERT INTO operations (id, tenant_id, kind, status, settings_version, job_id) VALUES ($1, $2, $3, 'queued', $4, $5) RETURNING *`,
+    [operation.id, operation.tenantId, operation.kind, operation.settingsVersion ?? null, operation.jobId],
   );
   return operationOf(rows[0]!);
 }
 
-export async function getOperation(q: Queryable, id: string): Promise<Operation | undefined> {
-  const rows = await q.query<OperationRow>('SELECT * FROM operations WHERE id = $1', [id]);
+export async function getOperation(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<Operation | undefined> {
+  const rows = await q.query<OperationRow>(`SELECT * FROM operations WHERE id = $1${options.forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return rows[0] && operationOf(rows[0]);
+}
+
+/** A page of the tenant's operations, newest first; undefined for a cursor that is not one of them. */
+export async function listOperations(q: Queryable, tenantId: string, page: PageRequest): Promise<Page<Operation> | undefined> {
+  const rows = await newestFirst<OperationRow>(q, 'operations', 'true', tenantId, page);
+  return rows && { items: rows.items.map(operationOf), nextCursor: rows.nextCursor };
+}
+
+/** The tenant's newest `up` or destroy before `operationId` that was not cancelled, if any. */
+export async function operationBefore(q: Queryable, tenantId: string, operationId: string): Promise<Operation | undefined> {
+  const rows = await q.query<OperationRow>(
+    `SELECT * FROM operations WHERE tenant_id = $1 AND kind IN ('up', 'destroy') AND status <> 'cancelled'
+       AND (created_at, id) < (SELECT created_at, id FROM operations WHERE id = $2)
+     ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [tenantId, operationId],
+  );
+  return rows[0] && operationOf(rows[0]);
+}
+
+/** Ends a queued operation as cancelled; resolves with it and its job (undefined when it was not queued). */
+export async function dropQueuedOperation(q: Queryable, id: string, error: string): Promise<{ operation: Operation; jobId: string | undefined } | undefined> {
+  const rows = await q.query<OperationRow>(
+    `UPDATE operations SET status = 'cancelled', error = $2, finished_at = now() WHERE id = $1 AND status = 'queued' RETURNING *`,
+    [id, error],
+  );
+  return rows[0] && { operation: operationOf(rows[0]), jobId: rows[0].job_id ?? undefined };
+}
+
+/** Points a queued operation at a newer settings version (changes coalesced into it). */
+export async function setOperationSettingsVersion(q: Queryable, id: string, settingsVersion: number): Promise<Operation | undefined> {
+  const rows = await q.query<OperationRow>(`UPDATE operations SET settings_version = $2 WHERE id = $1 AND status = 'queued' RETURNING *`, [id, settingsVersion]);
   return rows[0] && operationOf(rows[0]);
 }
 
@@ -182,10 +277,26 @@ export async function requeueOperation(q: Queryable, id: string, fencingToken: n
   return rows.length === 1;
 }
 
-/** Whether the claim is still the operation's current attempt (the lease guard asks this). */
-export async function claimIsCurrent(q: Queryable, id: string, fencingToken: number): Promise<boolean> {
-  const rows = await q.query('SELECT 1 FROM operations WHERE id = $1 AND fencing_token = $2 AND status = $3', [id, fencingToken, 'running']);
-  return rows.length === 1;
+/**
+ * Whether the claim is still the operation's current attempt, and whether a cancel was asked of
+ * it since (the lease guard asks this).
+ */
+export async function claimState(q: Queryable, id: string, fencingToken: number): Promise<'current' | 'cancel-requested' | 'lost'> {
+  const rows = await q.query<{ cancel_requested_at: Date | null }>(
+    'SELECT cancel_requested_at FROM operations WHERE id = $1 AND fencing_token = $2 AND status = $3',
+    [id, fencingToken, 'running'],
+  );
+  if (!rows[0]) return 'lost';
+  return rows[0].cancel_requested_at ? 'cancel-requested' : 'current';
+}
+
+/** Asks the attempt running the operation to end it; undefined when it is not running. */
+export async function requestCancel(q: Queryable, id: string): Promise<Operation | undefined> {
+  const rows = await q.query<OperationRow>(
+    `UPDATE operations SET cancel_requested_at = COALESCE(cancel_requested_at, now()) WHERE id = $1 AND status = 'running' RETURNING *`,
+    [id],
+  );
+  return rows[0] && operationOf(rows[0]);
 }
 
 /** Ends the operation under the claim; false when a later attempt has fenced this one out. */

@@ -59,6 +59,8 @@ export type TestTenantsOptions = {
   replicaId?: string;
   /** A shared database (a PostgreSQL URL); otherwise PGlite under the data dir. */
   databaseUrl?: string;
+  /** Defaults to once a year (1 January), so no test meets a scheduled check it did not ask for. */
+  driftCheckCron?: string;
   logger?: TenantOperationsOptions['logger'];
   metrics?: TenantOperationsOptions['metrics'];
 };
@@ -84,6 +86,7 @@ export async function openTenantsReplica(env: { dataDir: string; target: LocalTa
     heartbeatSeconds,
     operationTimeoutSeconds: options.operationTimeoutSeconds ?? 300,
     maxConcurrentOperations: options.maxConcurrentOperations ?? 4,
+    driftCheckCron: options.driftCheckCron ?? '0 0 1 1 *',
     logger: options.logger ?? quietLogger,
     metrics: options.metrics,
   });

@@ -10,7 +10,7 @@ import { createS3Client } from '../../src/domain/s3-connection.js';
 import { VIDEO_PREFIX } from '../../src/domain/video-layout.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { eventually } from '../helpers/stacks.js';
-import { expectProblem } from '../helpers/problems.js';
+import { expectProblem } from '../helpers/http.js';
 import { mp4Lookalike } from '../helpers/videos.js';
 
 const MiB = 1024 * 1024;

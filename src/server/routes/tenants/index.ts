@@ -1,4 +1,5 @@
-// /tenants: create, list, read, delete, retry, preview. HTTP only: each handler reads like its
+// /tenants: create, list, read, update, delete, retry, refresh (a drift check), preview (and, registered from here, the
+// operation history, keys and events). HTTP only: each handler reads like its
 // row in the contract and calls the tenant service; provisioning never holds a request open.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
@@ -9,6 +10,8 @@ import type { Operation, Tenant, TenantLifecycle } from '../../../tenants/tenant
 import { assertCanSee } from '../../plugins/auth.js';
 import { operationAccepted, tenantParams, tenantView, viewOperation, viewTenant } from './schemas.js';
 import tenantEvents from './events.js';
+import tenantOperations from './operations.js';
+import tenantKeys from './keys.js';
 
 const security = [{ bearer: [] }];
 const admin = { access: 'admin' } as const;
@@ -16,7 +19,7 @@ const admin = { access: 'admin' } as const;
 /** The record of the tenant's most recent operation, if it has had one. */
 const lastOperationOf = async (tenants: TenantLifecycle, tenant: Tenant) => (tenant.lastOperationId ? tenants.operation(tenant.lastOperationId) : undefined);
 
-/** The 202 body for a queued destroy or retry: the tenant's status as the operation left it. */
+/** The 202 body for a queued update, destroy, retry or drift check: the tenant's status as the operation left it. */
 async function accepted(tenants: TenantLifecycle, id: string, operation: Operation) {
   const fallback = operation.kind === 'destroy' ? 'deleting' : 'provisioning';
   return { id, status: (await tenants.get(id))?.status ?? fallback, operation: viewOperation(operation) };
@@ -74,6 +77,28 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.patch(
+    '/tenants/:id',
+    {
+      config: { ...admin, problems: [409] },
+      schema: {
+        tags: ['tenants'],
+        summary: "Change a tenant's thumbnail settings: queues an `up` that updates its function in place",
+        description:
+          '`thumbnail` replaces the settings whole (a field left out takes its default, as at creation) and raises `settingsVersion`; `appliedSettingsVersion` follows once the `up` succeeds. While an `up` is still queued, it takes the new settings instead of a second one being queued: the answer is that operation.',
+        security,
+        params: tenantParams,
+        body: z.object({ thumbnail: thumbnailSettingsSchema }).strict(),
+        response: { 202: operationAccepted },
+      },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      reply.code(202);
+      return accepted(tenants, request.params.id, await tenants.update(request.params.id, request.body.thumbnail));
+    },
+  );
+
   app.delete(
     '/tenants/:id',
     {
@@ -91,12 +116,39 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     '/tenants/:id/retry',
     {
       config: { ...admin, problems: [409] },
-      schema: { tags: ['tenants'], summary: 'Re-run `up` for a failed or interrupted tenant', security, params: tenantParams, response: { 202: operationAccepted } },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Re-run `up` for a tenant with no operation on its way: a failed or interrupted one, or a ready one (to roll out a new function image)',
+        security,
+        params: tenantParams,
+        response: { 202: operationAccepted },
+      },
     },
     async (request, reply) => {
       const { tenants } = await app.services;
       reply.code(202);
       return accepted(tenants, request.params.id, await tenants.retry(request.params.id));
+    },
+  );
+
+  app.post(
+    '/tenants/:id/refresh',
+    {
+      config: { ...admin, problems: [409] },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Queue a drift check: a refresh preview that reads every resource and changes nothing',
+        description:
+          "Once it has run, `GET /tenants/:id` shows `drift: {status: in-sync | drifted, checkedAt, changes}`. The tenant's status does not change; an `up` (PATCH or retry) repairs what drifted, since every `up` refreshes first.",
+        security,
+        params: tenantParams,
+        response: { 202: operationAccepted },
+      },
+    },
+    async (request, reply) => {
+      const { tenants } = await app.services;
+      reply.code(202);
+      return accepted(tenants, request.params.id, await tenants.refresh(request.params.id));
     },
   );
 
@@ -135,6 +187,8 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   await app.register(tenantEvents, { lastOperation });
+  await app.register(tenantOperations);
+  await app.register(tenantKeys);
 };
 
 export default tenantRoutes;

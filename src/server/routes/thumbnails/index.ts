@@ -19,7 +19,8 @@ const thumbnailRoutes: FastifyPluginAsyncZod = async (app) => {
         security: [{ bearer: [] }],
         querystring: tenantQuery.extend({
           limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-          cursor: z.string().min(1).max(2048).optional(),
+          // base64url, as the service encodes it: ASCII only, so even the longest fits a request line.
+          cursor: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a cursor as this API gives out').max(2048).optional(),
         }),
         response: {
           200: z.object({
