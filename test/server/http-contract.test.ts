@@ -159,17 +159,25 @@ t.test('the HTTP API on the local target', async (t) => {
     thaw();
     t.equal(messages[0]?.event, 'operation', 'the operation record comes first');
     t.match(messages[0]?.data, { id: bodyA.operation.id, kind: 'up' });
+    const seqOf = (message: SseMessage) => Number(message.id!.split(':')[1]);
     const engine = messages.filter((message) => message.event === 'engine');
     t.ok(engine.length > 3, 'engine events');
-    const seqs = engine.map((message) => Number(message.id));
-    t.same(seqs, seqs.map((_, index) => seqs[0]! + index), 'numbered in order, none missing');
+    t.ok(engine.every((message, index) => index === 0 || seqOf(message) > seqOf(engine[index - 1]!)), 'in order');
+    // A tenant key sees resource steps and the summary, never diagnostics, config, inputs or outputs.
+    const kinds = new Set(engine.flatMap((message) => Object.keys((message.data as Json).event).filter((key) => key !== 'sequence' && key !== 'timestamp')));
+    t.ok(kinds.has('resourcePreEvent'), 'resource steps are there');
+    t.ok([...kinds].every((kind) => ['resourcePreEvent', 'resOutputsEvent', 'resOpFailedEvent', 'summaryEvent', 'cancelEvent'].includes(kind)), `only steps and the summary (${[...kinds]})`);
+    t.notMatch(raw, /arn:|diagnosticEvent|preludeEvent|"inputs"|"outputs"/, 'no ARN, diagnostic, config, input or output');
     t.match(raw, /: heartbeat/, 'heartbeats while the engine works');
     t.match(messages.at(-1), { event: 'done', data: { operationId: bodyA.operation.id, status: 'succeeded' } });
 
     const late = await readEventStream(await api('/tenants/acme/events'));
-    t.same(late.messages.filter((message) => message.event === 'engine').length, engine.length, 'a late client gets the same replay');
+    const all = late.messages.filter((message) => message.event === 'engine');
+    t.same(all.map(seqOf), all.map((_, index) => index + 1), 'the admin gets every event, numbered from 1, none missing');
+    t.ok(all.length > engine.length && all.some((message) => 'preludeEvent' in (message.data as Json).event), "and the engine's own events the tenant did not get");
+    t.ok(engine.every((message) => all.some((other) => other.id === message.id)), "the tenant's events keep their ids");
     t.equal(late.messages.at(-1)?.event, 'done');
-    const resumed = await readEventStream(await api('/tenants/acme/events', { headers: { 'last-event-id': engine.at(-3)!.id! } }));
+    const resumed = await readEventStream(await api('/tenants/acme/events', { headers: { 'last-event-id': all.at(-3)!.id! } }));
     t.equal(resumed.messages.filter((message) => message.event === 'engine').length, 2, 'Last-Event-ID resumes after that event');
   });
 

@@ -1,23 +1,28 @@
 // GET /tenants/:id/events: the current or last operation's engine events as Server-Sent Events,
 // replayed from the start (or after Last-Event-ID), then live from whichever replica runs it,
 // then `done`. Event ids are `<operationId>:<seq>`, so a Last-Event-ID of an older operation
-// never skips into a newer one. A client that leaves aborts the subscription.
+// never skips into a newer one. A tenant key sees resource steps and status, never raw engine
+// diagnostics (the admin sees every event). A client that leaves aborts the subscription.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
+import { tenantEngineEvent } from '../../../domain/tenant-engine-events.js';
 import type { Operation, OperationStreamItem, Tenant } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
 import { tenantParams, viewOperation } from './schemas.js';
 
 type Options = { lastOperation(tenantId: string): Promise<{ tenant: Tenant; operation?: Operation }> };
 
-async function* sseMessages(operationId: string, items: AsyncIterable<OperationStreamItem>) {
+/** `forTenant`: a tenant key's stream carries resource steps and the summary only (tenant-engine-events.ts). */
+async function* sseMessages(operationId: string, items: AsyncIterable<OperationStreamItem>, forTenant: boolean) {
   for await (const item of items) {
     if (item.type === 'done') {
       yield { event: 'done', data: item.data };
       return;
     }
-    yield { id: `${operationId}:${item.data.seq}`, event: 'engine', data: item.data };
+    const event = forTenant ? tenantEngineEvent(item.data.event) : item.data.event;
+    // A left-out event keeps its place: ids skip its seq, and Last-Event-ID resumes after it.
+    if (event) yield { id: `${operationId}:${item.data.seq}`, event: 'engine', data: { ...item.data, event } };
   }
 }
 
@@ -67,7 +72,7 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
       const afterSeq = resumeAfter(request.headers['last-event-id'], operation.id);
       await reply.sse.send({ event: 'operation', data: viewOperation(operation) });
       try {
-        await reply.sse.send(sseMessages(operation.id, tenants.events(operation.id, afterSeq, left.signal)));
+        await reply.sse.send(sseMessages(operation.id, tenants.events(operation.id, afterSeq, left.signal), request.principal.kind === 'tenant'));
       } catch (error) {
         if (!left.signal.aborted) throw error;
       }
