@@ -1,7 +1,8 @@
 // Finds the processes a test started indirectly (the engine's provider processes run in their own
 // process group, so killing a group does not reach them): by a text in their environment or on
-// their command line (PostgreSQL and versitygw carry their data dir only there).
+// their command line (PostgreSQL and versitygw carry their data dir only there); and freezes one.
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Test } from 'tap';
 
 export function processesMentioning(text: string): number[] {
   const found: number[] = [];
@@ -24,4 +25,24 @@ export function killProcessesMentioning(text: string): void {
       // already gone
     }
   }
+}
+
+/**
+ * Freezes and thaws a process (SIGSTOP, SIGCONT) to hold whatever waits on it, deterministically;
+ * the test's teardown thaws it if the test has not.
+ */
+export function processFreezer(t: Test, pid: number): { freeze(): void; thaw(): void } {
+  let frozen = false;
+  const thaw = () => {
+    if (frozen) process.kill(pid, 'SIGCONT');
+    frozen = false;
+  };
+  t.teardown(thaw);
+  return {
+    freeze() {
+      process.kill(pid, 'SIGSTOP');
+      frozen = true;
+    },
+    thaw,
+  };
 }

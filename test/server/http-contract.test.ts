@@ -10,6 +10,7 @@ import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/clie
 import { createS3Client } from '../../src/domain/s3-connection.js';
 import { isVideoId, safeVideoName, videoKey } from '../../src/domain/video-layout.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
+import { processFreezer } from '../helpers/processes.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
@@ -74,17 +75,7 @@ t.test('the HTTP API on the local target', async (t) => {
   // The object store is frozen (SIGSTOP) while the engine must not get ahead of a check: first while
   // both tenants provision (each `up` waits on its bucket call, so they stay provisioning, and the
   // events stream meets acme's operation live), later while hooli's retry runs.
-  const storePid = service.objectStorePid();
-  let frozen = false;
-  const freeze = () => {
-    process.kill(storePid, 'SIGSTOP');
-    frozen = true;
-  };
-  const thaw = () => {
-    if (frozen) process.kill(storePid, 'SIGCONT');
-    frozen = false;
-  };
-  t.teardown(thaw);
+  const { freeze, thaw } = processFreezer(t, service.objectStorePid());
   freeze();
 
   // Both tenants start provisioning now; the cheap checks run while the engine waits on the store.

@@ -5,6 +5,7 @@ import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { OPERATIONS_QUEUE } from '../../src/tenants/operation-queue.js';
 import { tempDir } from '../helpers/local-store.js';
+import { processFreezer } from '../helpers/processes.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { eventually } from '../helpers/stacks.js';
 import { makeVideo } from '../helpers/videos.js';
@@ -60,13 +61,7 @@ t.test('GET /metrics', async (t) => {
   // One operation at a time, so a second tenant's `up` waits in the queue behind the first.
   const service = await startTestService(t, { THUMBFORGE_MAX_CONCURRENT_OPERATIONS: '1' });
   const dir = await tempDir(t);
-  const storePid = service.objectStorePid();
-  let frozen = false;
-  const thaw = () => {
-    if (frozen) process.kill(storePid, 'SIGCONT');
-    frozen = false;
-  };
-  t.teardown(thaw);
+  const { freeze, thaw } = processFreezer(t, service.objectStorePid());
 
   t.test('needs the admin token, and is in the API document', async (t) => {
     await expectProblem(t, await service.api('/metrics', { token: null }), 401, 'no token');
@@ -96,8 +91,7 @@ t.test('GET /metrics', async (t) => {
   t.test('a queued operation shows in the queue, then as an operation that succeeded', async (t) => {
     const before = await scrape(service);
     // The store frozen: the first `up` waits on its bucket call, so the second waits in the queue.
-    process.kill(storePid, 'SIGSTOP');
-    frozen = true;
+    freeze();
     const createdA = await service.api('/tenants', { method: 'POST', json: { id: 'acme' } });
     const createdB = await service.api('/tenants', { method: 'POST', json: { id: 'globex' } });
     t.equal(createdA.status, 202);

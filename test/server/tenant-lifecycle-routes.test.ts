@@ -9,6 +9,7 @@ import { createS3Client } from '../../src/domain/s3-connection.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import { listFunctions, listTriggers, unregisterTrigger } from '../../src/domain/local-registrations.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
+import { processFreezer } from '../helpers/processes.js';
 import { startTestService } from '../helpers/service.js';
 import { tempDir } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
@@ -22,17 +23,7 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
   const s3 = createS3Client(service.objectStore);
   t.teardown(() => s3.destroy());
 
-  const storePid = service.objectStorePid();
-  let frozen = false;
-  const freeze = () => {
-    process.kill(storePid, 'SIGSTOP');
-    frozen = true;
-  };
-  const thaw = () => {
-    if (frozen) process.kill(storePid, 'SIGCONT');
-    frozen = false;
-  };
-  t.teardown(thaw);
+  const { freeze, thaw } = processFreezer(t, service.objectStorePid());
 
   const tenant = async (id: string) => json(await api(`/tenants/${id}`));
   const history = async (id: string) => (await json(await api(`/tenants/${id}/operations?limit=100`))).items as Json[];
