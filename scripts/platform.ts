@@ -1,4 +1,5 @@
-// `npm run platform -- [preview|up]`: runs the platform stack (the thumbnailer image in ECR) on the
+// `npm run platform -- [preview|up]`: runs the platform stack (the thumbnailer image in ECR and the
+// catalog events queue named by THUMBFORGE_EVENTS_QUEUE_URL) on the
 // aws target with the service's own environment. Needs AWS credentials and a Docker daemon.
 // It never touches a tenant stack.
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -21,8 +22,9 @@ async function main(): Promise<void> {
   if (action === 'preview') {
     console.log(JSON.stringify(await previewPlatform(target, config.dataDir, options)));
   } else {
-    const imageUri = await upPlatform(target, config.dataDir, options);
+    const { imageUri, eventsQueueUrl } = await upPlatform(target, config.dataDir, options);
     console.log(`thumbnailer image: ${imageUri}\ntenant stacks reference it through the platform stack; or set THUMBFORGE_IMAGE_URI=${imageUri}`);
+    console.log(`catalog events queue: ${eventsQueueUrl} (THUMBFORGE_EVENTS_QUEUE_URL)`);
   }
 }
 

@@ -4,8 +4,15 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseEventsQueueUrl, type EventsQueue } from './domain/events-queue.js';
 
 const port = z.coerce.number().int().min(1).max(65_535);
+const cron = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, `must be a cron expression of five fields, such as "${fallback}"`)
+    .default(fallback);
 const positiveInt = z.coerce.number().int().positive();
 
 const envSchema = z
@@ -31,11 +38,12 @@ const envSchema = z
     THUMBFORGE_HEARTBEAT_SECONDS: positiveInt.min(10, 'must be at least 10 (the job engine checks heartbeats no finer)').max(600).default(30),
     THUMBFORGE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(25, 'must leave time to hand over within 30 s').default(20),
     THUMBFORGE_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/]+\/?$/, 'must be an http(s)://host:port URL').optional(),
-    THUMBFORGE_DRIFT_CHECK_CRON: z
+    THUMBFORGE_DRIFT_CHECK_CRON: cron('0 3 * * *'),
+    THUMBFORGE_CATALOG_RECONCILE_CRON: cron('17 * * * *'),
+    THUMBFORGE_EVENTS_QUEUE_URL: z
       .string()
-      .trim()
-      .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, 'must be a cron expression of five fields, such as "0 3 * * *"')
-      .default('0 3 * * *'),
+      .refine((url) => parseEventsQueueUrl(url) !== undefined, 'must be an SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>')
+      .optional(),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -43,6 +51,12 @@ const envSchema = z
     if (!env.AWS_REGION) ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'is required when THUMBFORGE_TARGET=aws' });
     if (!env.PULUMI_BACKEND_URL) ctx.addIssue({ code: 'custom', path: ['PULUMI_BACKEND_URL'], message: 'is required when THUMBFORGE_TARGET=aws (an s3:// state bucket or Pulumi Cloud)' });
     if (!env.THUMBFORGE_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_ADMIN_TOKEN'], message: 'is required when THUMBFORGE_TARGET=aws' });
+    if (!env.THUMBFORGE_EVENTS_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_EVENTS_QUEUE_URL'], message: 'is required when THUMBFORGE_TARGET=aws (the catalog events queue: the platform stack\'s eventsQueueUrl)' });
+    } else if (env.AWS_REGION && parseEventsQueueUrl(env.THUMBFORGE_EVENTS_QUEUE_URL)?.region !== env.AWS_REGION) {
+      // EventBridge rules target queues of their own region only.
+      ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_EVENTS_QUEUE_URL'], message: 'must be a queue in AWS_REGION' });
+    }
     // A task's disk is scratch on AWS: the embedded database would lose every tenant with the task.
     if (!env.THUMBFORGE_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_DATABASE_URL'], message: 'is required when THUMBFORGE_TARGET=aws (a shared PostgreSQL, e.g. RDS)' });
     if ((env.PULUMI_SECRETS_PROVIDER ?? 'passphrase') === 'passphrase' && !env.PULUMI_CONFIG_PASSPHRASE) {
@@ -78,6 +92,10 @@ export type Config = {
   s3Endpoint?: string;
   /** When every tenant's drift check is queued (cron, UTC), once across all replicas. */
   driftCheckCron: string;
+  /** When the catalog is compared with every tenant's bucket (cron, UTC), once across all replicas; also at start. */
+  catalogReconcileCron: string;
+  /** aws target: the queue every tenant bucket's catalog events reach. */
+  eventsQueue?: EventsQueue;
 };
 
 export class ConfigError extends Error {}
@@ -113,5 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.THUMBFORGE_SHUTDOWN_GRACE_SECONDS,
     s3Endpoint: e.THUMBFORGE_S3_ENDPOINT?.replace(/\/$/, ''),
     driftCheckCron: e.THUMBFORGE_DRIFT_CHECK_CRON,
+    catalogReconcileCron: e.THUMBFORGE_CATALOG_RECONCILE_CRON,
+    eventsQueue: e.THUMBFORGE_EVENTS_QUEUE_URL === undefined ? undefined : parseEventsQueueUrl(e.THUMBFORGE_EVENTS_QUEUE_URL),
   };
 }

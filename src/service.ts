@@ -1,6 +1,7 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
-// queues, the tenant lifecycle and its workers), says when it is ready, and stops them in bounded
+// queues, the tenant lifecycle and its workers, the video catalog and what feeds it: the local
+// function runner's deliveries or the aws events queue), says when it is ready, and stops them in bounded
 // phases: HTTP first, then workers (running operations get a grace, then are handed over), then
 // the job engine, the store and the database. It never leaves an orphan process behind. It makes
 // the service's metrics registry and hands it to each part that reports to it.
@@ -9,6 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -19,6 +21,9 @@ import { createServiceMetrics } from './metrics.js';
 import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
+import { createObjectStorage } from './server/storage/object-storage.js';
+import { changesOf, createVideoCatalog } from './catalog/video-catalog.js';
+import { startSqsEventConsumer } from './catalog/sqs-event-consumer.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
 import { createTenantStacks, PLATFORM_STACK, type AwsTarget, type TenantTarget } from './stacks/index.js';
@@ -46,6 +51,7 @@ export function awsTargetOf(config: Config): AwsTarget {
     passphrase: config.pulumiPassphrase,
     // Without an image URI, tenant stacks read the image from the platform stack (`npm run platform`).
     image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
+    eventsQueue: config.eventsQueue!,
   };
 }
 
@@ -147,23 +153,54 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
     const { tenants } = operations;
 
+    // The catalog's own store adapter (ingest reads, the reconcile's listings, deletes); the app's reads never use it.
+    const catalogStorage = createObjectStorage(objectStore, { timeoutSeconds: config.storageTimeoutSeconds });
+    stopStore.unshift(async () => catalogStorage.close());
+    const catalog = await createVideoCatalog({
+      db,
+      boss: engine,
+      store: catalogStorage,
+      heartbeatSeconds: config.heartbeatSeconds,
+      reconcileCron: config.catalogReconcileCron,
+      logger: log.child({ component: 'catalog' }),
+    });
+    stopWorkers.push(() => catalog.stop());
+    await catalog.startWorkers();
+    // Events missed while no replica ran (or that could not be queued) are found by comparing.
+    await catalog.requestReconcile('start');
+
     if (config.target === 'local') {
       const runner = await createFunctionRunner({
         boss: engine,
+        db,
         dataDir: config.dataDir,
         connection: objectStore,
         heartbeatSeconds: config.heartbeatSeconds,
         logger: log.child({ component: 'function-runner' }),
         metrics,
+        // Each record reaches the catalog in the same transaction as the thumbnailer's job.
+        forward: (events, tx) => catalog.enqueue(changesOf(events), tx),
+        deadLettered: (event, reason) => catalog.thumbnailerGaveUp(event.bucket, event.key, reason),
       });
       stopWorkers.push(() => runner.stop(config.shutdownGraceSeconds));
       await runner.startWorkers();
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      deps = { tenants, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+      deps = { tenants, catalog, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
     } else {
-      deps = { tenants, objectStore, ready: () => db!.ping(2_000) };
+      const sqs = new SQSClient({ region: config.awsRegion });
+      const consumer = startSqsEventConsumer({
+        sqs,
+        queueUrl: config.eventsQueue!.url,
+        deliver: (changes) => catalog.enqueue(changes),
+        logger: log.child({ component: 'catalog-events' }),
+      });
+      stopWorkers.unshift(async () => {
+        await consumer.stop();
+        sqs.destroy();
+      });
+      deps = { tenants, catalog, objectStore, ready: () => db!.ping(2_000) };
     }
     provide(deps);
   } catch (error) {

@@ -23,10 +23,61 @@ export const MIGRATIONS: readonly Migration[] = [
     // The first prefixes ran to the key's last "_", which its random part may hold: cut each to
     // `tf_<tenantId>_` and six characters, as every new key's is.
     sql: `UPDATE tenant_keys SET prefix = substring(prefix FROM '^(tf_[a-z0-9-]+_.{0,6})') WHERE prefix ~ '^tf_[a-z0-9-]+_';`,
-  },  {
+  },
+  {
     version: 3,
     name: 'operation cancel requests',
     // Set by a cancel of a running operation; the attempt running it sees it and ends the engine run.
     sql: 'ALTER TABLE operations ADD COLUMN cancel_requested_at timestamptz;',
+  },
+  {
+    version: 4,
+    name: 'the video catalog',
+    // Videos and their thumbnails as records, written from object events (src/catalog). A deleted
+    // video keeps its row as a tombstone (deleted_at) so late events for it are recognised; reads
+    // see only rows without one. recorded_at is when the row was written, which the reconcile
+    // compares with the start of its listing. Ids are ULIDs: newest first is id order.
+    sql: `
+      CREATE TABLE videos (
+        tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        id text NOT NULL,
+        name text NOT NULL,
+        key text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),
+        size bigint NOT NULL,
+        content_type text NOT NULL,
+        created_at timestamptz NOT NULL,
+        ready_at timestamptz,
+        duration_seconds double precision,
+        width integer,
+        height integer,
+        codec text,
+        error text,
+        output_format text,
+        output_widths jsonb,
+        poster_at_seconds double precision,
+        poster_score double precision,
+        storyboard_sheets integer,
+        has_preview boolean NOT NULL DEFAULT false,
+        deleted_at timestamptz,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX videos_newest_first ON videos (tenant_id, id DESC) WHERE deleted_at IS NULL;
+      CREATE INDEX videos_by_status ON videos (tenant_id, status, id DESC) WHERE deleted_at IS NULL;
+      CREATE INDEX videos_tombstones ON videos (deleted_at) WHERE deleted_at IS NOT NULL;
+      CREATE TABLE thumbnails (
+        tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        key text NOT NULL,
+        video_id text NOT NULL,
+        width integer NOT NULL,
+        size bigint NOT NULL,
+        created_at timestamptz NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, key)
+      );
+      CREATE INDEX thumbnails_by_video ON thumbnails (tenant_id, video_id);
+      CREATE INDEX tenants_by_bucket ON tenants ((outputs->>'bucket'));
+    `,
   },
 ];

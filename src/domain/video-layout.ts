@@ -49,7 +49,17 @@ export function safeVideoName(fileName: string, extension: string): string {
 }
 
 export function videoKey(videoId: string, safeName: string): string {
-  return `${VIDEO_PREFIX}${videoId}/${safeName}`;
+  return `${videoPrefix(videoId)}${safeName}`;
+}
+
+/** `videos/<videoId>/`: where the video object lives (one object under it). */
+export function videoPrefix(videoId: string): string {
+  return `${VIDEO_PREFIX}${videoId}/`;
+}
+
+/** `thumbnails/<videoId>/`: every output of the video lives under it. */
+export function outputPrefix(videoId: string): string {
+  return `${THUMBNAIL_PREFIX}${videoId}/`;
 }
 
 export function thumbnailExtension(format: ThumbnailFormat): string {
@@ -60,7 +70,7 @@ export function thumbnailContentType(format: ThumbnailFormat): string {
   return FORMAT_FILES[format].contentType;
 }
 
-const outputKey = (videoId: string, name: string) => `${THUMBNAIL_PREFIX}${videoId}/${name}`;
+const outputKey = (videoId: string, name: string) => `${outputPrefix(videoId)}${name}`;
 
 /** `w<width>.<ext>`: the chosen frame at one of the tenant's widths. */
 export function thumbnailKey(videoId: string, width: number, format: ThumbnailFormat): string {
@@ -108,6 +118,13 @@ export function videoIdOfKey(key: string): string | undefined {
   if (!key.startsWith(VIDEO_PREFIX)) return undefined;
   const id = key.slice(VIDEO_PREFIX.length).split('/')[0];
   return id && isVideoId(id) ? id : undefined;
+}
+
+/** `thumbnails/<videoId>/<anything>` → videoId, or undefined for any other key. */
+export function videoIdOfOutputKey(key: string): string | undefined {
+  if (!key.startsWith(THUMBNAIL_PREFIX)) return undefined;
+  const [id, name] = key.slice(THUMBNAIL_PREFIX.length).split('/');
+  return id && name && isVideoId(id) ? id : undefined;
 }
 
 const THUMBNAIL_KEY_PATTERN = new RegExp(

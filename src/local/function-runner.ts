@@ -1,19 +1,22 @@
 // The local function runner: every record the object store reports becomes a durable pg-boss job
-// before the webhook is answered; this replica's workers match each job against the registered
+// before the webhook is answered (in one transaction with whatever else the delivery is forwarded
+// to: the catalog's jobs); this replica's workers match each job against the registered
 // trigger and invoke the thumbnail handler as Lambda would (AWS event shape, timeout, bounded
 // concurrency), completing the job only once the handler finished, so a job survives the service
 // being down or busy and a failure a retry may fix is retried with backoff, then dead-lettered.
 // versitygw never retries a delivery it could not make (the service down, or a 503 when the job
 // could not be sent): the reconcile is the backstop. It runs as a job (one at a time across
 // replicas) and sends a job for every video whose outputs are incomplete. Each invocation's
-// outcome and duration are reported to the metrics it is handed.
+// outcome and duration are reported to the metrics it is handed, and a dead-lettered event to the
+// hook it is handed (the catalog shows that video failed).
 // It must never ack an event it has not made durable, never run an invocation outside a job, and
 // never treat a video with error.json as unfinished (a recorded failure is final).
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import { z } from 'zod';
-import { defineQueues, readJobPayload, sendJob } from '../db/job-engine.js';
+import { asJobDb, type Database, type Queryable } from '../db/database.js';
+import { defineQueues, readJobPayload, sendJob, type SendJobOptions } from '../db/job-engine.js';
 import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
 import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
@@ -51,6 +54,12 @@ export type InvocationMetrics = { invocationFinished(invocation: { outcome: Invo
 export type FunctionRunnerOptions = {
   /** A started job engine; the runner defines its queues on it. */
   boss: PgBoss;
+  /** The job engine's database: each delivery's jobs are sent in one transaction on it. */
+  db: Pick<Database, 'transaction'>;
+  /** Also given every delivery's records, in the same transaction as their jobs (the catalog queues its own). */
+  forward?: (events: ObjectEvent[], tx: Queryable) => Promise<void>;
+  /** Told of an event that ran out of retries, with the last failure (the catalog marks its video failed). */
+  deadLettered?: (event: ObjectEvent, reason: string) => Promise<void>;
   dataDir: string;
   connection: S3Connection;
   /** The job heartbeat: a replica that stops beating loses its running jobs to another. */
@@ -101,6 +110,13 @@ const storeEventSchema = z.object({
 
 class InvocationTimedOut extends Error {}
 
+/** A dead letter's reason: the last attempt's error as the job engine kept it (`output.message`). */
+function lastFailure(output: object | null, retries: number | null): string {
+  const text = (output as { message?: unknown } | null)?.message;
+  const attempts = (retries ?? 0) + 1;
+  return `the thumbnailer gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}${typeof text === 'string' && text ? `: ${text}` : ''}`;
+}
+
 const silent: ThumbnailLogger = { info() {}, warn() {}, error() {} };
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -113,8 +129,8 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
   let working = false;
   let stopping: Promise<void> | undefined;
 
-  async function send(event: ObjectEvent): Promise<void> {
-    await sendJob(boss, OBJECT_EVENTS_QUEUE, objectEventPayload, event, { singletonKey: objectEventKey(event) });
+  async function send(event: ObjectEvent, options: SendJobOptions = {}): Promise<void> {
+    await sendJob(boss, OBJECT_EVENTS_QUEUE, objectEventPayload, event, { ...options, singletonKey: objectEventKey(event) });
   }
 
   // A registration's memoryMb is not applied here: Node has no portable way to cap a child ffmpeg's
@@ -211,10 +227,12 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
       if (isStoreTestEvent(body)) return;
       const parsed = storeEventSchema.safeParse(body);
       if (!parsed.success) return log.warn({ issues: parsed.error.issues.length }, 'object store event not understood');
-      for (const record of parsed.data.Records) {
-        const { key, size, eTag } = record.s3.object;
-        await send({ eventName: record.eventName, bucket: record.s3.bucket.name, key, size, eTag });
-      }
+      const events = parsed.data.Records.map(({ eventName, s3: { bucket, object } }) => ({ eventName, bucket: bucket.name, key: object.key, size: object.size, eTag: object.eTag }));
+      // Every job of the delivery, or none: the store is acked only once all of them are durable.
+      await options.db.transaction(async (tx) => {
+        for (const event of events) await send(event, { db: asJobDb(tx) });
+        await options.forward?.(events, tx);
+      });
     },
 
     async requestReconcile(reason) {
@@ -230,9 +248,10 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
         { ...polling, localConcurrency: options.concurrency ?? DEFAULT_RUNNER_CONCURRENCY, includeMetadata: true },
         async ([job]) => runEvent(job!),
       );
-      await boss.work(OBJECT_EVENTS_DEAD_LETTER_QUEUE, { ...polling }, async ([job]) => {
+      await boss.work(OBJECT_EVENTS_DEAD_LETTER_QUEUE, { ...polling, includeMetadata: true }, async ([job]) => {
         const event = readJobPayload(objectEventPayload, job!.data);
         log.error({ ...event }, 'object event dead-lettered after its retries: the next reconcile sends it again if its outputs are incomplete');
+        await options.deadLettered?.(event, lastFailure(job!.sourceOutput, job!.sourceRetryCount));
       });
       await boss.work(OBJECT_RECONCILE_QUEUE, { ...polling }, async ([job]) => reconcile(readJobPayload(reconcilePayload, job!.data).reason));
     },

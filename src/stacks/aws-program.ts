@@ -1,14 +1,26 @@
 // The aws target's tenant program: a private, encrypted bucket, a least-privilege role, a log
-// group, the image-based thumbnailer Lambda, its S3 invoke permission and the bucket notification.
+// group, the image-based thumbnailer Lambda, its S3 invoke permission, the bucket notification,
+// and the EventBridge rule that sends the bucket's catalog events to the shared queue.
 // It never builds an image (the platform stack does) and never uses bucket.onObjectCreated,
 // which attaches broad managed policies; every grant names this tenant's bucket prefixes only.
+//
+// Catalog events and the overlap rule: S3 refuses a notification configuration whose entries
+// overlap (a shared event type and prefix/suffix filters that could match the same key), and the
+// Lambda entries already take s3:ObjectCreated:* on `videos/<suffix>`. A queue entry for
+// creations on `videos/` would overlap them. So the queue is not a notification entry: the
+// notification also turns on EventBridge delivery (`eventbridge: true`, which S3 sends besides
+// the entries and never checks against them), and a rule per tenant matches this bucket's
+// "Object Created" and "Object Deleted" events under `videos/` and `thumbnails/` and targets the
+// one queue the platform stack owns. That queue's policy (src/stacks/platform-program.ts) lets
+// EventBridge send only from rules named CATALOG_RULE_PREFIX* in this account and region. The
+// Lambda keeps its direct S3 trigger and the S3 event shape its handler reads.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../domain/video-layout.js';
 import { settingsToEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { TenantOutputs } from './tenant-outputs.js';
 import type { AwsTarget } from './tenant-target.js';
-import { bucketName, functionName, logGroupName, roleName } from './tenant-resource-names.js';
+import { bucketName, catalogRuleName, functionName, logGroupName, roleName } from './tenant-resource-names.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from './trigger-filters.js';
 import { THUMBNAILER_MEMORY_MB, THUMBNAILER_TIMEOUT_SECONDS } from './thumbnailer-function.js';
 import { PLATFORM_IMAGE_OUTPUT } from './platform-program.js';
@@ -17,13 +29,16 @@ export const LOG_RETENTION_DAYS = 14;
 /** Multipart uploads a client abandoned stop costing storage after this many days. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
 
-export type AwsTenantProgramInput = { tenantId: string; settings: ThumbnailSettings; region: string; image: AwsTarget['image'] };
+export type AwsTenantProgramInput = { tenantId: string; settings: ThumbnailSettings; region: string; image: AwsTarget['image']; eventsQueueArn: string };
+
+/** The EventBridge event types S3 sends for the catalog's changes. */
+export const CATALOG_EVENT_TYPES = ['Object Created', 'Object Deleted'];
 
 function imageUri(image: AwsTarget['image']): pulumi.Input<string> {
   return 'uri' in image ? image.uri : new pulumi.StackReference(image.platformStack).requireOutput(PLATFORM_IMAGE_OUTPUT).apply(String);
 }
 
-export function awsTenantProgram({ tenantId, settings, region, image }: AwsTenantProgramInput) {
+export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn }: AwsTenantProgramInput) {
   return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
     const { accountId } = await aws.getCallerIdentity();
 
@@ -108,10 +123,23 @@ export function awsTenantProgram({ tenantId, settings, region, image }: AwsTenan
           filterPrefix: filter.prefix,
           filterSuffix: filter.suffix,
         })),
+        // The catalog's events, through the rule below (see the top of this file).
+        eventbridge: true,
       },
       // S3 validates the destination when the notification is saved: the permission must exist first.
       { dependsOn: [permission] },
     );
+
+    const catalogRule = new aws.cloudwatch.EventRule('catalog-events', {
+      name: catalogRuleName(tenantId),
+      description: `thumbforge catalog: object changes of tenant ${tenantId}'s videos and thumbnails`,
+      eventPattern: pulumi.jsonStringify({
+        source: ['aws.s3'],
+        'detail-type': CATALOG_EVENT_TYPES,
+        detail: { bucket: { name: [bucket.id] }, object: { key: [{ prefix: VIDEO_PREFIX }, { prefix: THUMBNAIL_PREFIX }] } },
+      }),
+    });
+    new aws.cloudwatch.EventTarget('catalog-events-queue', { rule: catalogRule.name, arn: eventsQueueArn });
 
     return {
       bucket: bucket.id,

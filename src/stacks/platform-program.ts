@@ -1,18 +1,59 @@
 // The shared platform program: builds the thumbnailer image (src/lambda-image/Dockerfile) once and
-// pushes it to ECR. Tenant stacks only reference its output; nothing per tenant may build an image.
-// The image copies the compiled handler, so `npm run build` runs before this program.
+// pushes it to ECR, and owns the catalog events queue every tenant's EventBridge rule targets.
+// Tenant stacks only reference its outputs; nothing per tenant may build an image or change the
+// queue's policy. The image copies the compiled handler, so `npm run build` runs before this program.
 import { join } from 'node:path';
-import { projectRoot } from '../domain/toolchain.js';
+import * as pulumi from '@pulumi/pulumi';
+import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
+import { CATALOG_RULE_PREFIX, EVENTS_QUEUE_MAX_RECEIVES, type EventsQueue } from '../domain/events-queue.js';
+import { projectRoot } from '../domain/toolchain.js';
 
 export const PLATFORM_PROJECT = 'thumbforge-platform';
 export const PLATFORM_IMAGE_OUTPUT = 'imageUri';
+export const PLATFORM_EVENTS_QUEUE_OUTPUT = 'eventsQueueUrl';
 
 /** The build context is the repository root: the image takes dist/ and the handler's manifest from it. */
 export const LAMBDA_IMAGE_CONTEXT = projectRoot;
 export const LAMBDA_IMAGE_DOCKERFILE = join(projectRoot, 'src', 'lambda-image', 'Dockerfile');
 
-export function platformProgram() {
+/** How long an event waits for a replica to take it (the service down over a weekend); the reconcile covers anything older. */
+const EVENTS_RETENTION_SECONDS = 4 * 24 * 3600;
+/** Longer than the consumer needs to queue one batch as jobs, short enough that a dead replica's messages come back soon. */
+const EVENTS_VISIBILITY_SECONDS = 60;
+
+/**
+ * The queue's policy: EventBridge may send to it only for rules of this account and region named
+ * CATALOG_RULE_PREFIX* (each tenant's rule matches its own bucket only), and only over TLS.
+ */
+export function eventsQueuePolicy(queue: EventsQueue, queueArn: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'TenantCatalogRules',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: {
+          ArnLike: { 'aws:SourceArn': `arn:aws:events:${queue.region}:${queue.accountId}:rule/${CATALOG_RULE_PREFIX}*` },
+          StringEquals: { 'aws:SourceAccount': queue.accountId },
+        },
+      },
+      {
+        Sid: 'TlsOnly',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: queueArn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  };
+}
+
+export function platformProgram(input: { eventsQueue: EventsQueue }) {
   return async () => {
     const repository = new awsx.ecr.Repository('thumbnailer', { forceDelete: true });
     const image = new awsx.ecr.Image('thumbnailer', {
@@ -21,6 +62,22 @@ export function platformProgram() {
       dockerfile: LAMBDA_IMAGE_DOCKERFILE,
       platform: 'linux/amd64',
     });
-    return { [PLATFORM_IMAGE_OUTPUT]: image.imageUri };
+
+    const { name } = input.eventsQueue;
+    const deadLetters = new aws.sqs.Queue('catalog-events-dead', { name: `${name}-dead`, messageRetentionSeconds: 14 * 24 * 3600, sqsManagedSseEnabled: true });
+    const queue = new aws.sqs.Queue('catalog-events', {
+      name,
+      // EventBridge can send to a queue encrypted with SQS-managed keys (not with the AWS-managed KMS key).
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: EVENTS_RETENTION_SECONDS,
+      visibilityTimeoutSeconds: EVENTS_VISIBILITY_SECONDS,
+      receiveWaitTimeSeconds: 20,
+      redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: EVENTS_QUEUE_MAX_RECEIVES }),
+    });
+    new aws.sqs.QueuePolicy('catalog-events-policy', {
+      queueUrl: queue.url,
+      policy: queue.arn.apply((arn) => JSON.stringify(eventsQueuePolicy(input.eventsQueue, arn))),
+    });
+    return { [PLATFORM_IMAGE_OUTPUT]: image.imageUri, [PLATFORM_EVENTS_QUEUE_OUTPUT]: queue.url };
   };
 }

@@ -2,8 +2,10 @@
 // programs and the name-length tests agree. Never derive a name that can exceed AWS's limits
 // for the longest allowed tenant id (TENANT_ID_MAX_LENGTH).
 
-/** AWS limits the names are checked against (bucket 63, function 64, role 64, policy 128, log group 512). */
-export const AWS_NAME_LIMITS = { bucket: 63, function: 64, role: 64, policy: 128, logGroup: 512 } as const;
+import { CATALOG_RULE_PREFIX } from '../domain/events-queue.js';
+
+/** AWS limits the names are checked against (bucket 63, function 64, role 64, policy 128, log group 512, EventBridge rule 64). */
+export const AWS_NAME_LIMITS = { bucket: 63, function: 64, role: 64, policy: 128, logGroup: 512, rule: 64 } as const;
 
 export function functionName(tenantId: string): string {
   return `thumbforge-${tenantId}`;
@@ -23,4 +25,9 @@ export function roleName(tenantId: string): string {
 
 export function logGroupName(tenantId: string): string {
   return `/aws/lambda/${functionName(tenantId)}`;
+}
+
+/** The EventBridge rule that sends the bucket's catalog events to the shared queue (whose policy admits this prefix). */
+export function catalogRuleName(tenantId: string): string {
+  return `${CATALOG_RULE_PREFIX}${tenantId}`;
 }

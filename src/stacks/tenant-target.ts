@@ -3,6 +3,7 @@
 // It must never put a credential on a command line or in a log: secrets travel by environment.
 import { join } from 'node:path';
 import type { S3Connection } from '../domain/s3-connection.js';
+import type { EventsQueue } from '../domain/events-queue.js';
 
 export type LocalTarget = {
   kind: 'local';
@@ -22,6 +23,8 @@ export type AwsTarget = {
   passphrase?: string;
   /** The thumbnailer image: a pushed URI, or the fully qualified name of the platform stack that built it. */
   image: { uri: string } | { platformStack: string };
+  /** The queue every tenant bucket's catalog events go to (the platform stack creates it). */
+  eventsQueue: EventsQueue;
 };
 
 export type TenantTarget = LocalTarget | AwsTarget;

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import type { PgBoss } from 'pg-boss';
-import { openDatabase, type Database } from '../../src/db/database.js';
+import { asJobDb, openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createJobEngine } from '../../src/db/job-engine.js';
 import { createFunctionRunner, type FunctionRunner, type FunctionRunnerOptions } from '../../src/local/function-runner.js';
@@ -32,6 +32,8 @@ function recordingLogger() {
 }
 
 const quiet = { warn() {}, error() {} };
+/** Where the test's forward sends its own jobs, in the delivery's transaction. */
+const FORWARD_QUEUE = 'test-forwarded';
 const RUNNER_QUEUES = [OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE];
 
 type Replica = { runner: FunctionRunner; boss: PgBoss; db: Database; close(): Promise<void> };
@@ -40,11 +42,11 @@ type Replica = { runner: FunctionRunner; boss: PgBoss; db: Database; close(): Pr
  * One replica's runner as the service starts it: PGlite under dataDir, migrations, the job engine,
  * the runner, and its workers unless `workers: false`. `close` stops them in the service's order.
  */
-async function openReplica(t: Test, options: Omit<FunctionRunnerOptions, 'boss' | 'heartbeatSeconds'> & { workers?: boolean }): Promise<Replica> {
+async function openReplica(t: Test, options: Omit<FunctionRunnerOptions, 'boss' | 'db' | 'heartbeatSeconds'> & { workers?: boolean }): Promise<Replica> {
   const db = await openDatabase({ dataDir: options.dataDir });
   await migrate(db);
   const boss = await createJobEngine({ db, replicaId: `test-${process.pid}`, heartbeatSeconds: 10, logger: quiet });
-  const runner = await createFunctionRunner({ ...options, boss, heartbeatSeconds: 10 });
+  const runner = await createFunctionRunner({ ...options, boss, db, heartbeatSeconds: 10 });
   if (options.workers !== false) await runner.startWorkers();
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -289,15 +291,25 @@ t.test('a job whose handler fails transiently is retried, and completes on the r
   t.match(job, { state: 'completed', retryCount: 1 });
 });
 
-t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd deliveries, an unsent event refused', async (t) => {
+t.test('invocations: AWS event shape, timeout, failures to the dead letter (and its hook), odd deliveries, forwarding, an unsent event refused', async (t) => {
   const dataDir = await tempDir(t);
   const bucket = 'tenant-fake';
   await register(dataDir, bucket);
   const { logger, entries, invocations } = recordingLogger();
   const events: S3Event[] = [];
   const reported: Array<{ outcome: string; seconds: number }> = [];
+  const gaveUp: Array<{ key: string; reason: string }> = [];
+  const forwarded: string[] = [];
+  let forwardFails = false;
   const { runner, boss, db } = await openReplica(t, {
     dataDir,
+    deadLettered: async (event, reason) => void gaveUp.push({ key: event.key, reason }),
+    // Sends a job of its own in the delivery's transaction, as the catalog does.
+    forward: async (events, tx) => {
+      for (const event of events) await boss.send(FORWARD_QUEUE, { key: event.key }, { db: asJobDb(tx) });
+      if (forwardFails) throw new Error('the forward failed');
+      forwarded.push(...events.map((event) => `${event.eventName} ${event.key}`));
+    },
     // Never reached: the handler below stands in for the thumbnailer.
     connection: { region: LOCAL_REGION, endpoint: 'http://127.0.0.1:9' },
     logger,
@@ -312,6 +324,7 @@ t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd 
       return { records: [] };
     },
   });
+  await boss.createQueue(FORWARD_QUEUE);
   const delivery = (key: string) => ({ Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key, size: 7, eTag: '"abc"' } } }] });
 
   await runner.accept({ Event: 's3:TestEvent', Bucket: bucket });
@@ -341,6 +354,18 @@ t.test('invocations: AWS event shape, timeout, failures to the dead letter, odd 
   const dead = entries.filter((entry) => entry.message?.startsWith('object event dead-lettered'));
   t.same(dead.map((entry) => entry.details.key).sort(), [boom, hang].sort(), 'spent retries reach the dead letter');
   t.same((await boss.findJobs(OBJECT_EVENTS_QUEUE)).map((job) => job.state).sort(), ['completed', 'completed', 'failed', 'failed']);
+  t.same(gaveUp.map((entry) => entry.key).sort(), [boom, hang].sort(), 'the dead-letter hook hears of each');
+  t.match(gaveUp.find((entry) => entry.key === boom)?.reason, /^the thumbnailer gave up after 2 attempts: boom$/, 'with the last failure');
+  t.match(gaveUp.find((entry) => entry.key === hang)?.reason, /^the thumbnailer gave up after 2 attempts: timed out after 300 ms$/);
+  t.same(forwarded, ['s3:ObjectRemoved:Delete videos/x/a.mp4', `s3:ObjectCreated:Put ${hang}`, `s3:ObjectCreated:Put ${boom}`, `s3:ObjectCreated:Put videos/${id}/a b+ç.mp4`], 'every record is forwarded');
+
+  // A forward that fails takes the delivery's jobs with it: the store is not acked, nothing is half-queued.
+  forwardFails = true;
+  const unacked = `videos/${newVideoId()}/unacked.mp4`;
+  await t.rejects(runner.accept(delivery(unacked)), 'a delivery whose forward failed is refused');
+  t.notOk((await boss.findJobs(OBJECT_EVENTS_QUEUE)).some((job) => (job.data as { key: string }).key === unacked), 'and its thumbnailer job was not sent');
+  t.notOk((await boss.findJobs(FORWARD_QUEUE)).some((job) => (job.data as { key: string }).key === unacked), 'nor the forward’s own');
+  forwardFails = false;
 
   // With the database gone, a delivery cannot become a job: accept rejects, so the route answers 503.
   await boss.stop({ graceful: false, timeout: 5_000 });

@@ -1,45 +1,27 @@
 // An upload's own thumbnail time and what GET /videos/:id shows of the outputs. POST /videos takes a
 // form field "at" (before the file), validated as the settings' `at`, and stores it as the object's
-// metadata (VIDEO_AT_METADATA), which the thumbnailer reads; once the thumbnailer has run, the video
-// answers with its display size, poster, storyboard and preview links. Real app, adapter, object store
-// and thumbnail handler; the tenant record is given directly (the stacks are not under test here).
+// metadata (VIDEO_AT_METADATA), which the thumbnailer reads; once the thumbnailer has run and its
+// events reached the catalog, the video answers with its display size, codec, poster, storyboard and
+// preview links. Real app, adapter, object store, catalog and thumbnail handler; the tenant record is
+// a row of its own (the stacks are not under test here).
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../src/config.js';
-import { newApiKey } from '../../src/domain/api-keys.js';
-import { thumbnailSettingsSchema } from '../../src/domain/thumbnail-settings.js';
 import { VIDEO_AT_METADATA } from '../../src/domain/video-layout.js';
 import { createThumbnailHandler } from '../../src/lambda-image/handler.js';
 import { s3EventRecord } from '../../src/local/s3-event-record.js';
 import { buildApp } from '../../src/server/app.js';
-import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
-import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
+import { startTestCatalog } from '../helpers/catalog.js';
+import { tempDir } from '../helpers/local-store.js';
+import { eventually } from '../helpers/stacks.js';
 import { imageInfo, makeVideo } from '../helpers/videos.js';
 import { createServiceMetrics } from '../../src/metrics.js';
 
 t.test('videos with their own thumbnail time and their outputs', async (t) => {
-  const store = await startTestStore(t);
-  const s3 = testS3Client(store);
-  t.teardown(() => s3.destroy());
-  const bucket = 'upload-at';
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const apiKey = newApiKey('acme');
-  const now = new Date().toISOString();
-  const tenant: Tenant = {
-    id: 'acme',
-    status: 'ready',
-    settings: thumbnailSettingsSchema.parse({ storyboard: {}, preview: {} }),
-    settingsVersion: 1,
-    outputs: { bucket, bucketArn: `arn:aws:s3:::${bucket}`, functionName: 'f', functionArn: 'arn', region: 'us-east-1' },
-    createdAt: now,
-    updatedAt: now,
-  };
-  const tenants = {
-    get: async (id: string) => (id === tenant.id ? tenant : undefined),
-    authenticate: async (key: string) => (key === apiKey ? tenant.id : undefined),
-  } as TenantLifecycle;
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, objectStore: store.connection, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const fixture = await startTestCatalog(t, { bucket: 'upload-at', settings: { widths: [320, 640], storyboard: {}, preview: {} } });
+  const { s3, bucket, apiKey, tenant } = fixture;
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve(fixture.services), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4' }));
 
@@ -71,11 +53,16 @@ t.test('videos with their own thumbnail time and their outputs', async (t) => {
   t.test('GET /videos/:id: the display size, the poster with its time, storyboard and preview links', async (t) => {
     const uploaded = (await upload('1.5')).json() as { id: string; key: string };
     const get = async () => (await app.inject({ url: `/videos/${uploaded.id}`, headers: { authorization: `Bearer ${apiKey}` } })).json();
+    t.match(await get(), { status: 'pending', name: 'clip.mp4', size: video.length, contentType: 'video/mp4' }, 'listed at once, pending');
     t.notOk('poster' in (await get()), 'nothing before the thumbnailer ran');
     const handler = createThumbnailHandler({ s3, settings: tenant.settings });
     await handler({ Records: [s3EventRecord({ bucket, key: uploaded.key, size: video.length, eTag: 'x' }, 'ObjectCreated:Put', 'us-east-1')] });
-    const state = await get();
-    t.match(state, { status: 'ready', durationSeconds: 2, width: 320, height: 180, poster: { atSeconds: 1.5, score: null } });
+    const state = await eventually(async () => {
+      const now = await get();
+      return now.status === 'ready' ? now : undefined;
+    }, 'meta.json to reach the catalog');
+    t.match(state, { status: 'ready', durationSeconds: 2, width: 320, height: 180, codec: 'h264', readyAt: String, poster: { atSeconds: 1.5, score: null } });
+    t.same(state.thumbnails.map((link: { width: number }) => link.width), [320, 640], 'the widths its run made');
     const fetched = async (url: string) => {
       const response = await fetch(url);
       t.equal(response.status, 200, 'a working link');

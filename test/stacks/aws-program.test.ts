@@ -1,5 +1,7 @@
 // The aws tenant program and the platform program under Pulumi's runtime mocks: nothing talks to
-// AWS. The tests assert the resource graph and its values, not just that the program runs.
+// AWS. The tests assert the resource graph and its values, not just that the program runs: among
+// them that no two entries of the bucket notification overlap (S3 refuses such a configuration),
+// and that the catalog's events reach the shared queue through a rule its policy admits.
 import t from 'tap';
 import * as pulumi from '@pulumi/pulumi';
 import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js';
@@ -11,11 +13,13 @@ import { projectRoot } from '../../src/domain/toolchain.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
+import { parseEventsQueueUrl } from '../../src/domain/events-queue.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
 
 const ACCOUNT = '123456789012';
 const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
+const EVENTS_QUEUE = parseEventsQueueUrl(`https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/thumbforge-catalog-events`)!;
 
 type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[] };
 let registered: Registered[] = [];
@@ -29,11 +33,14 @@ pulumi.runtime.setMocks(
         'aws:lambda/function:Function': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${args.inputs.name}`,
         'aws:cloudwatch/logGroup:LogGroup': `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${args.inputs.name}`,
         'aws:iam/role:Role': `arn:aws:iam::${ACCOUNT}:role/${args.inputs.name}`,
+        'aws:cloudwatch/eventRule:EventRule': `arn:aws:events:eu-west-1:${ACCOUNT}:rule/${args.inputs.name}`,
+        'aws:sqs/queue:Queue': `arn:aws:sqs:eu-west-1:${ACCOUNT}:${args.inputs.name}`,
       };
       const state = { ...args.inputs, ...(arns[args.type] ? { arn: arns[args.type] } : {}) };
       if (args.type === 'pulumi:pulumi:StackReference') state.outputs = { imageUri: `${IMAGE}-from-platform` };
       if (args.type === 'awsx:ecr:Repository') state.url = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`;
       if (args.type === 'awsx:ecr:Image') state.imageUri = IMAGE;
+      if (args.type === 'aws:sqs/queue:Queue') state.url = `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/${args.inputs.name}`;
       const id = args.type === 'aws:s3/bucket:Bucket' ? args.inputs.bucket : `${args.name}-id`;
       return { id, state };
     },
@@ -64,7 +71,7 @@ const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => outpu
 
 async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }) {
   registered = [];
-  const outputs = await awsTenantProgram({ tenantId, settings, region, image })();
+  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
   // Registrations no output depends on (the notification is last in line) may still be on their way
   // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
@@ -82,6 +89,8 @@ t.test('exactly the tenant resources, with their protective settings', async (t)
   t.same(
     registered.map((resource) => resource.type).sort(),
     [
+      'aws:cloudwatch/eventRule:EventRule',
+      'aws:cloudwatch/eventTarget:EventTarget',
       'aws:cloudwatch/logGroup:LogGroup',
       'aws:iam/role:Role',
       'aws:iam/rolePolicy:RolePolicy',
@@ -168,6 +177,49 @@ t.test('the function, its invoke permission and the notification that depends on
   t.ok(one('aws:lambda/function:Function').dependsOn.some((urn) => urn.endsWith('::aws:iam/rolePolicy:RolePolicy::function-policy')), 'and the function after its role policy');
 });
 
+type NotificationEntry = { events: string[]; filterPrefix?: string; filterSuffix?: string };
+
+/** S3's rule: two entries overlap when they share an event type and one key could match both filters. */
+function overlap(a: NotificationEntry, b: NotificationEntry): boolean {
+  const covers = (pattern: string, event: string) => (pattern.endsWith('*') ? event.startsWith(pattern.slice(0, -1)) : pattern === event);
+  const shareEvent = a.events.some((x) => b.events.some((y) => covers(x, y) || covers(y, x)));
+  const [pa, pb, sa, sb] = [a.filterPrefix ?? '', b.filterPrefix ?? '', a.filterSuffix ?? '', b.filterSuffix ?? ''];
+  return shareEvent && (pa.startsWith(pb) || pb.startsWith(pa)) && (sa.endsWith(sb) || sb.endsWith(sa));
+}
+
+t.test('the overlap check itself tells overlapping entries from separate ones', async (t) => {
+  const videos = { events: ['s3:ObjectCreated:*'], filterPrefix: 'videos/', filterSuffix: '.mp4' };
+  t.ok(overlap(videos, { events: ['s3:ObjectCreated:Put'], filterPrefix: 'videos/' }), 'a queue entry for creations under videos/ overlaps the trigger');
+  t.ok(overlap(videos, { events: ['s3:ObjectCreated:*'], filterPrefix: 'vid' }), 'a shorter prefix overlaps');
+  t.notOk(overlap(videos, { events: ['s3:ObjectRemoved:*'], filterPrefix: 'videos/' }), 'another event type does not');
+  t.notOk(overlap(videos, { events: ['s3:ObjectCreated:*'], filterPrefix: 'thumbnails/' }), 'a disjoint prefix does not');
+  t.notOk(overlap(videos, { events: ['s3:ObjectCreated:*'], filterPrefix: 'videos/', filterSuffix: '.mov' }), 'another suffix does not');
+});
+
+t.test('the catalog events: EventBridge delivery on, no overlapping notification entries, a rule for this bucket targeting the queue', async (t) => {
+  const { one } = await run('acme');
+  const bucket = `acme-${ACCOUNT}-eu-west-1`;
+  const notification = one('aws:s3/bucketNotification:BucketNotification').inputs;
+  t.equal(notification.eventbridge, true, 'S3 sends the bucket\'s events to EventBridge');
+  const entries: NotificationEntry[] = [...(notification.lambdaFunctions ?? []), ...(notification.queues ?? []), ...(notification.topics ?? [])];
+  t.ok(entries.length >= 6);
+  for (const [i, a] of entries.entries()) {
+    for (const b of entries.slice(i + 1)) t.notOk(overlap(a, b), `${a.filterPrefix}*${a.filterSuffix} and ${b.filterPrefix}*${b.filterSuffix} do not overlap`);
+  }
+  t.notOk(notification.queues, 'the queue is no notification entry');
+
+  const rule = one('aws:cloudwatch/eventRule:EventRule').inputs;
+  t.equal(rule.name, 'thumbforge-catalog-acme');
+  t.ok(rule.name.startsWith('thumbforge-catalog-'), 'named inside the prefix the queue policy admits');
+  t.same(JSON.parse(rule.eventPattern), {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created', 'Object Deleted'],
+    detail: { bucket: { name: [bucket] }, object: { key: [{ prefix: VIDEO_PREFIX }, { prefix: THUMBNAIL_PREFIX }] } },
+  }, "this bucket's creations and deletions under videos/ and thumbnails/ only");
+  const target = one('aws:cloudwatch/eventTarget:EventTarget').inputs;
+  t.same({ rule: target.rule, arn: target.arn }, { rule: 'thumbforge-catalog-acme', arn: EVENTS_QUEUE.arn }, 'the rule targets the shared queue');
+});
+
 t.test('an image from the platform stack is referenced, not built', async (t) => {
   const { one, registered } = await run('acme', 'eu-west-1', { platformStack: 'organization/thumbforge-platform/platform' });
   t.equal(one('pulumi:pulumi:StackReference').name, 'organization/thumbforge-platform/platform');
@@ -186,16 +238,58 @@ t.test('every generated name stays within AWS limits for the longest tenant id',
   t.ok(one('aws:iam/role:Role').inputs.name.length <= AWS_NAME_LIMITS.role);
   t.ok(one('aws:iam/rolePolicy:RolePolicy').inputs.name.length <= AWS_NAME_LIMITS.policy);
   t.ok(one('aws:cloudwatch/logGroup:LogGroup').inputs.name.length <= AWS_NAME_LIMITS.logGroup);
+  t.ok(one('aws:cloudwatch/eventRule:EventRule').inputs.name.length <= AWS_NAME_LIMITS.rule);
 });
 
 t.test('the platform program builds the thumbnailer image once, from the repository root with src/lambda-image/Dockerfile', async (t) => {
   registered = [];
-  const outputs = await platformProgram()();
+  const outputs = await platformProgram({ eventsQueue: EVENTS_QUEUE })();
   t.equal(await value(outputs.imageUri as pulumi.Output<string>), IMAGE);
-  t.same(registered.map((resource) => resource.type).sort(), ['awsx:ecr:Image', 'awsx:ecr:Repository']);
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  t.same(registered.map((resource) => resource.type).sort(), ['aws:sqs/queue:Queue', 'aws:sqs/queue:Queue', 'aws:sqs/queuePolicy:QueuePolicy', 'awsx:ecr:Image', 'awsx:ecr:Repository']);
   const image = registered.find((resource) => resource.type === 'awsx:ecr:Image')!.inputs;
   t.equal(image.context, projectRoot, 'the repository root, where dist/ is');
   t.equal(image.dockerfile, join(projectRoot, 'src', 'lambda-image', 'Dockerfile'));
   t.ok(existsSync(image.dockerfile), 'the Dockerfile is there');
   t.equal(image.repositoryUrl, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`);
+});
+
+t.test('the platform program owns the catalog events queue: encrypted, with a dead letter, sendable only by the tenant rules', async (t) => {
+  registered = [];
+  const outputs = await platformProgram({ eventsQueue: EVENTS_QUEUE })();
+  t.equal(await value(outputs.eventsQueueUrl as pulumi.Output<string>), EVENTS_QUEUE.url, 'its URL is the configured one');
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const queues = registered.filter((resource) => resource.type === 'aws:sqs/queue:Queue');
+  const queue = queues.find((resource) => resource.inputs.name === 'thumbforge-catalog-events')!.inputs;
+  const dead = queues.find((resource) => resource.inputs.name === 'thumbforge-catalog-events-dead')!.inputs;
+  t.ok(queue && dead);
+  t.equal(queue.sqsManagedSseEnabled, true, 'SSE-SQS: EventBridge can send to it (it cannot with the AWS-managed KMS key)');
+  t.equal(dead.sqsManagedSseEnabled, true);
+  t.match(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:thumbforge-catalog-events-dead`, maxReceiveCount: Number });
+  t.equal(queue.receiveWaitTimeSeconds, 20, 'long polls');
+
+  const policyResource = registered.find((resource) => resource.type === 'aws:sqs/queuePolicy:QueuePolicy')!.inputs;
+  t.equal(policyResource.queueUrl, EVENTS_QUEUE.url);
+  const policy = JSON.parse(policyResource.policy);
+  const allow = policy.Statement.filter((statement: any) => statement.Effect === 'Allow');
+  t.same(allow, [
+    {
+      Sid: 'TenantCatalogRules',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: EVENTS_QUEUE.arn,
+      Condition: {
+        ArnLike: { 'aws:SourceArn': `arn:aws:events:eu-west-1:${ACCOUNT}:rule/thumbforge-catalog-*` },
+        StringEquals: { 'aws:SourceAccount': ACCOUNT },
+      },
+    },
+  ], 'only EventBridge, only SendMessage, only from the tenant rules of this account and region');
+  t.match(policy.Statement.find((statement: any) => statement.Effect === 'Deny'), { Condition: { Bool: { 'aws:SecureTransport': 'false' } } }, 'TLS only');
+
+  // The rule a tenant stack makes falls inside the policy's condition.
+  const { one } = await run('acme');
+  const ruleArn = `arn:aws:events:eu-west-1:${ACCOUNT}:rule/${one('aws:cloudwatch/eventRule:EventRule').inputs.name}`;
+  const pattern = allow[0].Condition.ArnLike['aws:SourceArn'] as string;
+  t.ok(ruleArn.startsWith(pattern.slice(0, -1)), `${ruleArn} matches ${pattern}`);
 });

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import type { S3Connection } from '../../domain/s3-connection.js';
 import { ServiceStarting } from '../../domain/errors.js';
 import type { TenantLifecycle } from '../../tenants/tenant-types.js';
+import type { CatalogApi } from '../../catalog/video-catalog.js';
 import { createObjectStorage } from '../storage/object-storage.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
@@ -17,6 +18,8 @@ export type ServiceDependencies = {
   ready(): Promise<boolean>;
   /** Where tenant buckets live: AWS, or the local object store. */
   objectStore: S3Connection;
+  /** The catalog every video read answers from, and where uploads and deletes are recorded. */
+  catalog: CatalogApi;
   /** The local function runner's intake for object-store events; absent on AWS. Resolves once the event is a durable job, rejects when it is not. */
   acceptObjectEvent?: (event: unknown) => Promise<void>;
 };
@@ -42,7 +45,7 @@ export default fp(
     const ready = options.dependencies.then((deps) => {
       const storage = createObjectStorage(deps.objectStore, { timeoutSeconds: options.storageTimeoutSeconds });
       closeStorage = () => storage.close();
-      const videos = createVideoService({ tenants: deps.tenants, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
+      const videos = createVideoService({ tenants: deps.tenants, catalog: deps.catalog, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
       return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
     let started = false;

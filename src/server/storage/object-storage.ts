@@ -1,5 +1,5 @@
 // The one adapter between the server and an S3 API (AWS or the local store): streamed multipart
-// uploads, listings, presigned GETs. Routes and services never build an S3 command; an
+// uploads, listings, reads, heads, deletes, presigned GETs. Routes and services never build an S3 command; an
 // unreachable or silent store becomes StorageUnavailable (503) within the storage timeout, never
 // a raw SDK error or a hung request, and a refused upload never leaves an object or a part behind.
 import type { Readable } from 'node:stream';
@@ -7,7 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type S3Client,
@@ -30,6 +32,10 @@ export type ObjectStorage = {
   list(bucket: string, options: { prefix: string; startAfter?: string; maxKeys?: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The parsed JSON body of an object, or undefined when it does not exist. */
   readJson(bucket: string, key: string): Promise<unknown>;
+  /** The object's size, type and time, or undefined when it does not exist. */
+  head(bucket: string, key: string): Promise<{ size: number; contentType: string; lastModified: Date } | undefined>;
+  /** Deletes these keys (at most 1,000) in one request; a key that does not exist is not an error. */
+  deleteObjects(bucket: string, keys: string[]): Promise<void>;
   presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
   /** Ends the background clean-ups; they do not hold the process up. */
   close(): void;
@@ -185,6 +191,24 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
         if (error instanceof SyntaxError) return { reason: 'unreadable error record' };
         throw storageError(error);
       }
+    },
+
+    async head(bucket, key) {
+      try {
+        const object = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), readBound());
+        return { size: object.ContentLength ?? 0, contentType: object.ContentType ?? 'application/octet-stream', lastModified: object.LastModified ?? new Date(0) };
+      } catch (error) {
+        // A HEAD answer has no body: the SDK names a missing object NotFound.
+        if ((error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw storageError(error);
+      }
+    },
+
+    async deleteObjects(bucket, keys) {
+      if (keys.length === 0) return;
+      const answer = await mapped(s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true } }), readBound()));
+      const failed = answer.Errors ?? [];
+      if (failed.length > 0) throw new StorageUnavailable(`the object store did not delete ${failed.length} object(s): ${failed[0]!.Code ?? 'error'}`);
     },
 
     presignGet(bucket, key, expiresInSeconds) {

@@ -1,34 +1,30 @@
-// The work behind /videos and /thumbnails: streams an upload into the tenant's bucket, reads a
-// video's thumbnail state back from the bucket, pages through thumbnails with presigned links.
-// It holds no state of its own: the bucket is the truth, so a restart loses nothing.
+// The work behind /videos and /thumbnails: streams an upload into the tenant's bucket and records
+// it in the catalog, answers every read from the catalog with presigned links (no read lists a
+// bucket or reads an object), and deletes a video through the catalog. The catalog and the bucket
+// are the truth: this service holds no state of its own.
 import type { Readable } from 'node:stream';
-import { InvalidRequest, TenantNotFound, TenantNotReady, VideoNotFound } from '../../domain/errors.js';
+import { InvalidRequest, TenantNotFound, TenantNotReady } from '../../domain/errors.js';
 import {
-  THUMBNAIL_PREFIX,
-  VIDEO_PREFIX,
-  isVideoId,
   newVideoId,
-  parseThumbnailKey,
   posterKey,
   previewKey,
   safeVideoName,
   storyboardIndexKey,
   storyboardSheetKey,
   storyboardVttKey,
-  thumbnailErrorKey,
   thumbnailKey,
-  thumbnailMetaKey,
   VIDEO_AT_METADATA,
   videoKey,
-  type ThumbnailMeta,
+  type ThumbnailFormat,
 } from '../../domain/video-layout.js';
-import type { FrameAt, ThumbnailSettings } from '../../domain/thumbnail-settings.js';
+import type { FrameAt } from '../../domain/thumbnail-settings.js';
+import type { CatalogApi } from '../../catalog/video-catalog.js';
+import { listItemOf, type CatalogPage, type CatalogPageRequest, type CatalogVideo, type VideoListItem, type VideoStatus } from '../../catalog/catalog-types.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { VideoIntake } from './video-intake.js';
 
 export type ThumbnailLink = { width: number; key: string; url: string; expiresAt: string };
-export type VideoStatus = 'pending' | 'ready' | 'failed';
 export type UploadedVideo = {
   id: string;
   tenant: string;
@@ -38,55 +34,45 @@ export type UploadedVideo = {
   status: 'pending';
   thumbnails: ThumbnailLink[];
 };
-/** What meta.json says about a processed video, with presigned links to the outputs it lists. */
-export type VideoOutputs = {
-  durationSeconds?: number;
-  /** The display size: rotation and non-square pixels applied. */
-  width?: number;
-  height?: number;
+/** What a ready video's outputs are, as presigned links. */
+export type VideoOutputLinks = {
   poster?: { url: string; atSeconds: number; score: number | null };
   /** `images` in sheet order: storyboard.vtt and storyboard.json name the sheets `storyboard-<n>.<ext>`. */
   storyboard?: { vtt: string; json: string; images: string[] };
   preview?: { url: string };
 };
-export type VideoState = { id: string; tenant: string; key: string; status: VideoStatus; error?: string; thumbnails: ThumbnailLink[] } & VideoOutputs;
+export type VideoState = VideoListItem & { tenant: string; key: string; codec?: string; error?: string; thumbnails: ThumbnailLink[] } & VideoOutputLinks;
 export type ThumbnailItem = ThumbnailLink & { videoId: string; size: number; lastModified: string };
-export type ThumbnailPage = { items: ThumbnailItem[]; nextCursor: string | null };
 
 export type VideoService = {
   /** `at` overrides the tenant's setting for this one video: it travels as the object's metadata to the thumbnailer. */
   upload(input: { tenantId: string; fileName: string; file: Readable; at?: FrameAt }): Promise<UploadedVideo>;
   get(tenantId: string, videoId: string): Promise<VideoState>;
-  thumbnails(tenantId: string, page: { limit: number; cursor?: string }): Promise<ThumbnailPage>;
+  list(tenantId: string, page: CatalogPageRequest & { status?: VideoStatus }): Promise<CatalogPage<VideoListItem>>;
+  thumbnails(tenantId: string, page: CatalogPageRequest): Promise<CatalogPage<ThumbnailItem>>;
+  /** The video and every output removed; throws VideoNotFound. */
+  delete(tenantId: string, videoId: string): Promise<void>;
 };
 
 const MiB = 1024 * 1024;
 const S3_MAX_PARTS = 10_000;
 const S3_MIN_PART_BYTES = 5 * MiB;
+/** The longest client file name a video keeps as its name. */
+const MAX_NAME_LENGTH = 255;
 
 /** The smallest whole-MiB part size (at least S3's 5 MiB) that fits `maxBytes` in 10,000 parts. */
 export function uploadPartSize(maxBytes: number): number {
   return Math.max(S3_MIN_PART_BYTES, Math.ceil(maxBytes / S3_MAX_PARTS / MiB) * MiB);
 }
 
-const encodeCursor = (key: string) => Buffer.from(key).toString('base64url');
-function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString();
-  if (!key.startsWith(THUMBNAIL_PREFIX) || encodeCursor(key) !== cursor) throw new InvalidRequest('the cursor is not one this API returned');
-  return key;
-}
-
-function errorReason(record: unknown): string {
-  if (record && typeof record === 'object') {
-    const { reason, error, message } = record as Record<string, unknown>;
-    const text = [reason, error, message].find((value) => typeof value === 'string');
-    if (text) return text as string;
-  }
-  return 'the thumbnailer could not process this video';
-}
-
-export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>; storage: ObjectStorage; urlTtlSeconds: number; maxUploadBytes: number }): VideoService {
-  const { tenants, storage, urlTtlSeconds, maxUploadBytes } = deps;
+export function createVideoService(deps: {
+  tenants: Pick<TenantLifecycle, 'get'>;
+  catalog: CatalogApi;
+  storage: ObjectStorage;
+  urlTtlSeconds: number;
+  maxUploadBytes: number;
+}): VideoService {
+  const { tenants, catalog, storage, urlTtlSeconds, maxUploadBytes } = deps;
   const partSize = uploadPartSize(maxUploadBytes);
 
   /** The tenant's bucket; uploads need a ready tenant, reads only an existing bucket. */
@@ -98,31 +84,30 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     return { tenant, bucket: tenant.outputs.bucket };
   }
 
+  const url = (bucket: string, key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
+
   async function link(bucket: string, key: string, width: number): Promise<ThumbnailLink> {
     const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
-    return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
+    return { width, key, url: await url(bucket, key), expiresAt };
   }
 
-  /** The outputs meta.json records (it is written last, so they all exist), or nothing before it exists. */
-  async function outputsOf(bucket: string, videoId: string): Promise<VideoOutputs> {
-    const meta = (await storage.readJson(bucket, thumbnailMetaKey(videoId))) as Partial<ThumbnailMeta> | undefined;
-    if (!meta || typeof meta.atSeconds !== 'number' || !meta.format) return {};
-    const { format } = meta;
-    const url = (key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
-    const sheets = Array.from({ length: meta.storyboard?.sheets ?? 0 }, (_, index) => url(storyboardSheetKey(videoId, index, format)));
+  const links = (bucket: string, videoId: string, widths: number[], format: ThumbnailFormat) =>
+    Promise.all(widths.map((width) => link(bucket, thumbnailKey(videoId, width, format), width)));
+
+  /** The outputs the run that made the video ready recorded (meta.json lists them; they all exist). */
+  async function outputLinks(bucket: string, video: CatalogVideo): Promise<VideoOutputLinks> {
+    const { outputs, id } = video;
+    if (!outputs) return {};
+    const { format } = outputs;
+    const sheets = Array.from({ length: outputs.storyboardSheets ?? 0 }, (_, index) => url(bucket, storyboardSheetKey(id, index, format)));
     return {
-      ...(typeof meta.durationSeconds === 'number' && { durationSeconds: meta.durationSeconds }),
-      ...(typeof meta.width === 'number' && typeof meta.height === 'number' && { width: meta.width, height: meta.height }),
-      poster: { url: await url(posterKey(videoId, format)), atSeconds: meta.atSeconds, score: meta.score ?? null },
-      ...(meta.storyboard && {
-        storyboard: { vtt: await url(storyboardVttKey(videoId)), json: await url(storyboardIndexKey(videoId)), images: await Promise.all(sheets) },
+      poster: { url: await url(bucket, posterKey(id, format)), ...outputs.poster },
+      ...(outputs.storyboardSheets !== undefined && {
+        storyboard: { vtt: await url(bucket, storyboardVttKey(id)), json: await url(bucket, storyboardIndexKey(id)), images: await Promise.all(sheets) },
       }),
-      ...(meta.preview && { preview: { url: await url(previewKey(videoId)) } }),
+      ...(outputs.preview && { preview: { url: await url(bucket, previewKey(id)) } }),
     };
   }
-
-  const links = (bucket: string, videoId: string, settings: ThumbnailSettings) =>
-    Promise.all(settings.widths.map((width) => link(bucket, thumbnailKey(videoId, width, settings.format), width)));
 
   return {
     async upload({ tenantId, fileName, file, at }) {
@@ -137,7 +122,16 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         const key = videoKey(id, safeVideoName(fileName, type.extension));
         const metadata = at === undefined ? undefined : { [VIDEO_AT_METADATA]: String(at) };
         await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
-        return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
+        const video = { tenantId: tenant.id, id, name: fileName.slice(0, MAX_NAME_LENGTH) || key.slice(key.lastIndexOf('/') + 1), key, size: intake.bytes, contentType: type.contentType };
+        try {
+          await catalog.recordUpload({ ...video, createdAt: new Date().toISOString() });
+        } catch (error) {
+          // Not listed, so not kept: the store's event for it finds no object and records nothing.
+          await storage.deleteObjects(bucket, [key]).catch(() => undefined);
+          throw error;
+        }
+        const { settings } = tenant;
+        return { id, tenant: tenant.id, key, size: video.size, contentType: video.contentType, status: 'pending', thumbnails: await links(bucket, id, settings.widths, settings.format) };
       } catch (error) {
         // Whatever failed, read the rest of the request so the client gets its answer.
         file.unpipe(intake);
@@ -149,31 +143,37 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
 
     async get(tenantId, videoId) {
       const { tenant, bucket } = await bucketOf(tenantId, 'read');
-      if (!isVideoId(videoId)) throw new VideoNotFound(videoId);
-      const [video] = (await storage.list(bucket, { prefix: `${VIDEO_PREFIX}${videoId}/`, maxKeys: 1 })).objects;
-      if (!video) throw new VideoNotFound(videoId);
-      const outputs = new Set((await storage.list(bucket, { prefix: `${THUMBNAIL_PREFIX}${videoId}/` })).objects.map((object) => object.key));
-      const thumbnails = await links(bucket, videoId, tenant.settings);
-      const base = { id: videoId, tenant: tenant.id, key: video.key, thumbnails };
-      if (outputs.has(thumbnailErrorKey(videoId))) {
-        return { ...base, status: 'failed', error: errorReason(await storage.readJson(bucket, thumbnailErrorKey(videoId))) };
-      }
-      const status = thumbnails.every((thumbnail) => outputs.has(thumbnail.key)) ? 'ready' : 'pending';
-      return { ...base, status, ...(outputs.has(thumbnailMetaKey(videoId)) && (await outputsOf(bucket, videoId))) };
+      const video = await catalog.video(tenant.id, videoId);
+      // Ready: the thumbnails its run made. Before that: where the tenant's settings will put them.
+      const { widths, format } = video.outputs ?? tenant.settings;
+      return {
+        ...listItemOf(video),
+        tenant: tenant.id,
+        key: video.key,
+        ...(video.codec !== undefined && { codec: video.codec }),
+        ...(video.error !== undefined && { error: video.error }),
+        thumbnails: await links(bucket, video.id, widths, format),
+        ...(await outputLinks(bucket, video)),
+      };
     },
 
-    async thumbnails(tenantId, { limit, cursor }) {
-      const { bucket } = await bucketOf(tenantId, 'read');
-      const page = await storage.list(bucket, { prefix: THUMBNAIL_PREFIX, startAfter: cursor ? decodeCursor(cursor) : undefined, maxKeys: limit });
+    async list(tenantId, page) {
+      const { tenant } = await bucketOf(tenantId, 'read');
+      return catalog.videos(tenant.id, page);
+    },
+
+    async thumbnails(tenantId, page) {
+      const { tenant, bucket } = await bucketOf(tenantId, 'read');
+      const found = await catalog.thumbnails(tenant.id, page);
       const items = await Promise.all(
-        page.objects.flatMap((object) => {
-          const parsed = parseThumbnailKey(object.key);
-          if (!parsed) return [];
-          return [link(bucket, object.key, parsed.width).then((l) => ({ videoId: parsed.videoId, ...l, size: object.size, lastModified: object.lastModified.toISOString() }))];
-        }),
+        found.items.map(async (thumbnail) => ({ videoId: thumbnail.videoId, ...(await link(bucket, thumbnail.key, thumbnail.width)), size: thumbnail.size, lastModified: thumbnail.createdAt })),
       );
-      const last = page.objects.at(-1);
-      return { items, nextCursor: page.truncated && last ? encodeCursor(last.key) : null };
+      return { items, nextCursor: found.nextCursor };
+    },
+
+    async delete(tenantId, videoId) {
+      const { tenant, bucket } = await bucketOf(tenantId, 'read');
+      await catalog.deleteVideo(tenant.id, bucket, videoId);
     },
   };
 }

@@ -1,5 +1,5 @@
-// GET /thumbnails: the tenant's thumbnails, oldest video first, a bounded page at a time with an
-// opaque cursor, each with a presigned link. HTTP only.
+// GET /thumbnails: the tenant's thumbnails from the catalog, oldest video first, a bounded page at
+// a time with an opaque cursor, each with a presigned link. HTTP only.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { actingTenant } from '../../plugins/auth.js';

@@ -1,14 +1,17 @@
-// /videos: the streaming upload and a video's thumbnail status. HTTP only: the upload work
-// (sniffing, size limit, multipart upload, presigning) lives in the video service.
+// /videos: the streaming upload, the catalog's list, a video with its outputs, and its deletion.
+// HTTP only: the work (sniffing, size limit, multipart upload, the catalog, presigning) lives in
+// the video service.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { InvalidRequest, NoVideoFile } from '../../../domain/errors.js';
 import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.js';
 import { actingTenant } from '../../plugins/auth.js';
 import { asMultipartProblem } from '../../multipart-errors.js';
-import { tenantQuery, thumbnailLink } from './schemas.js';
+import { tenantQuery, thumbnailLink, videoIdCursor, videoListItem, videoStatus } from './schemas.js';
 
 const security = [{ bearer: [] }];
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
 const FILE_FIELD = 'file';
 /** The optional field that sets this video's thumbnail time; it must come before the file (the file is streamed). */
 const AT_FIELD = 'at';
@@ -88,29 +91,49 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
   );
 
   app.get(
+    '/videos',
+    {
+      config: { access: 'any', problems: [404, 409] },
+      schema: {
+        tags: ['videos'],
+        summary: "The tenant's videos from the catalog, newest first, paged by cursor, optionally of one status",
+        description: '`cursor` is the previous page\'s `nextCursor` (null on the last page); any other cursor is a 400.',
+        security,
+        querystring: tenantQuery.extend({
+          status: videoStatus.optional(),
+          limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+          cursor: videoIdCursor.optional(),
+        }),
+        response: { 200: z.object({ items: z.array(videoListItem), nextCursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const { videos } = await app.services;
+      const { tenant, status, limit, cursor } = request.query;
+      return videos.list(actingTenant(request, tenant), { status, limit, cursor });
+    },
+  );
+
+  app.get(
     '/videos/:id',
     {
       config: { access: 'any', problems: [409] },
       schema: {
         tags: ['videos'],
-        summary: 'A video and its thumbnails: pending, ready (every width exists) or failed (with the reason)',
+        summary: 'A video and its thumbnails: pending, ready (its thumbnails are all written) or failed (with the reason)',
         description:
-          'Once processed, also its duration and display size, the poster (the chosen frame, its time and "auto" score), ' +
-          'and the storyboard (WebVTT, JSON index, sheet images in order) and animated preview when the tenant has them on.',
+          'Once processed, also its duration, display size and codec, the poster (the chosen frame, its time and "auto" score), ' +
+          'and the storyboard (WebVTT, JSON index, sheet images in order) and animated preview when its run made them.',
         security,
         params: z.object({ id: z.string() }),
         querystring: tenantQuery,
         response: {
-          200: z.object({
-            id: z.string(),
+          200: videoListItem.extend({
             tenant: z.string(),
             key: z.string(),
-            status: z.enum(['pending', 'ready', 'failed']),
             error: z.string().optional(),
+            codec: z.string().optional(),
             thumbnails: z.array(thumbnailLink),
-            durationSeconds: z.number().optional(),
-            width: z.number().int().optional(),
-            height: z.number().int().optional(),
             poster: z.object({ url: z.string().url(), atSeconds: z.number(), score: z.number().nullable() }).optional(),
             storyboard: z.object({ vtt: z.string().url(), json: z.string().url(), images: z.array(z.string().url()) }).optional(),
             preview: z.object({ url: z.string().url() }).optional(),
@@ -121,6 +144,27 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
     async (request) => {
       const { videos } = await app.services;
       return videos.get(actingTenant(request, request.query.tenant), request.params.id);
+    },
+  );
+
+  app.delete(
+    '/videos/:id',
+    {
+      config: { access: 'any', problems: [409] },
+      schema: {
+        tags: ['videos'],
+        summary: 'Delete a video: the video object, every output and its catalog record; then 404',
+        description: 'Outputs the thumbnailer writes after the delete are removed as they arrive. 503 when the store fails midway: the video stays, retry the delete.',
+        security,
+        params: z.object({ id: z.string() }),
+        querystring: tenantQuery,
+        response: { 204: z.null().describe('Deleted') },
+      },
+    },
+    async (request, reply) => {
+      const { videos } = await app.services;
+      await videos.delete(actingTenant(request, request.query.tenant), request.params.id);
+      return reply.code(204).send(null);
     },
   );
 };

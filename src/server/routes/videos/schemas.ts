@@ -2,6 +2,7 @@
 // Schemas only: never any logic, so the OpenAPI document and the answers cannot disagree.
 import { z } from 'zod';
 import { tenantIdSchema } from '../../../domain/tenant-id.js';
+import { VIDEO_STATUSES } from '../../../catalog/catalog-types.js';
 
 export const thumbnailLink = z.object({ width: z.number().int(), key: z.string(), url: z.string().url(), expiresAt: z.string() });
 
@@ -11,3 +12,22 @@ export const tenantQuery = z.object({
     .optional()
     .describe('The tenant to act for. Required with the admin token (400 without it); with a tenant key optional, and when given it must be that key\'s own tenant (404 otherwise).'),
 });
+
+export const videoStatus = z.enum(VIDEO_STATUSES);
+
+/** A video as GET /videos lists it (and as every video webhook carries it). */
+export const videoListItem = z.object({
+  id: z.string(),
+  name: z.string().describe('the file name it was uploaded with'),
+  status: videoStatus,
+  size: z.number().int(),
+  contentType: z.string(),
+  createdAt: z.string(),
+  readyAt: z.string().optional().describe('when its thumbnails were all written'),
+  durationSeconds: z.number().optional(),
+  width: z.number().int().optional().describe('the display width: rotation and non-square pixels applied'),
+  height: z.number().int().optional(),
+});
+
+/** A video's id: a ULID, as uploads make them (anything else is a video that does not exist). */
+export const videoIdCursor = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a cursor as this API gives out');

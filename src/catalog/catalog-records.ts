@@ -1,0 +1,275 @@
+// Data access for the catalog: videos (with their tombstones) and thumbnail files, SQL in, records
+// out. Every function takes the connection or transaction to run on. It decides nothing: each
+// write says what it changed (a transition's previous status, whether a row was live), so the
+// caller decides what to announce; it never reads the object store.
+import type { Queryable, Row } from '../db/database.js';
+import type { ThumbnailFormat } from '../domain/video-layout.js';
+import type { CatalogPage, CatalogThumbnail, CatalogVideo, VideoOutputs, VideoStatus } from './catalog-types.js';
+
+type VideoRow = Row & {
+  tenant_id: string;
+  id: string;
+  name: string;
+  key: string;
+  status: VideoStatus;
+  size: number;
+  content_type: string;
+  created_at: Date;
+  ready_at: Date | null;
+  duration_seconds: number | null;
+  width: number | null;
+  height: number | null;
+  codec: string | null;
+  error: string | null;
+  output_format: ThumbnailFormat | null;
+  output_widths: number[] | null;
+  poster_at_seconds: number | null;
+  poster_score: number | null;
+  storyboard_sheets: number | null;
+  has_preview: boolean;
+  deleted_at: Date | null;
+  recorded_at: Date;
+};
+
+type ThumbnailRow = Row & { video_id: string; key: string; width: number; size: number; created_at: Date };
+
+const iso = (value: Date) => value.toISOString();
+
+function videoOf(row: VideoRow): CatalogVideo {
+  const outputs: VideoOutputs | undefined =
+    row.output_format && row.output_widths && row.poster_at_seconds !== null
+      ? {
+          format: row.output_format,
+          widths: row.output_widths,
+          poster: { atSeconds: row.poster_at_seconds, score: row.poster_score },
+          ...(row.storyboard_sheets !== null && { storyboardSheets: row.storyboard_sheets }),
+          preview: row.has_preview,
+        }
+      : undefined;
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    name: row.name,
+    key: row.key,
+    status: row.status,
+    size: row.size,
+    contentType: row.content_type,
+    createdAt: iso(row.created_at),
+    ...(row.ready_at && { readyAt: iso(row.ready_at) }),
+    ...(row.duration_seconds !== null && { durationSeconds: row.duration_seconds }),
+    ...(row.width !== null && { width: row.width }),
+    ...(row.height !== null && { height: row.height }),
+    ...(row.codec !== null && { codec: row.codec }),
+    ...(row.error !== null && { error: row.error }),
+    ...(outputs && { outputs }),
+  };
+}
+
+function thumbnailOf(row: ThumbnailRow): CatalogThumbnail {
+  return { videoId: row.video_id, key: row.key, width: row.width, size: row.size, createdAt: iso(row.created_at) };
+}
+
+// ---- tenants, as the catalog sees them
+
+/** The tenant whose bucket this is, if any. */
+export async function tenantOfBucket(q: Queryable, bucket: string): Promise<string | undefined> {
+  const rows = await q.query<{ id: string }>(`SELECT id FROM tenants WHERE outputs->>'bucket' = $1`, [bucket]);
+  return rows[0]?.id;
+}
+
+/** Every tenant whose bucket exists and is not being removed: what the reconcile compares. */
+export async function tenantBuckets(q: Queryable): Promise<Array<{ tenantId: string; bucket: string }>> {
+  const rows = await q.query<{ id: string; bucket: string }>(
+    `SELECT id, outputs->>'bucket' AS bucket FROM tenants WHERE outputs->>'bucket' IS NOT NULL AND status NOT IN ('provisioning', 'deleting') ORDER BY id`,
+  );
+  return rows.map((row) => ({ tenantId: row.id, bucket: row.bucket }));
+}
+
+// ---- videos
+
+export type NewVideo = { tenantId: string; id: string; name: string; key: string; size: number; contentType: string; createdAt: string };
+
+/**
+ * Records a video as pending. From an upload, the upload's name and type win over what an event
+ * recorded first; from the store, an existing row is left as it is. A tombstone is never revived.
+ * Resolves with the row as it now is, or undefined when the video was deleted.
+ */
+export async function recordVideo(q: Queryable, video: NewVideo, source: 'upload' | 'store'): Promise<CatalogVideo | undefined> {
+  const onConflict =
+    source === 'upload'
+      ? 'DO UPDATE SET name = EXCLUDED.name, content_type = EXCLUDED.content_type, size = EXCLUDED.size WHERE videos.deleted_at IS NULL'
+      : 'DO NOTHING';
+  await q.query(
+    `INSERT INTO videos (tenant_id, id, name, key, status, size, content_type, created_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)
+     ON CONFLICT (tenant_id, id) ${onConflict}`,
+    [video.tenantId, video.id, video.name, video.key, video.size, video.contentType, video.createdAt],
+  );
+  return getVideo(q, video.tenantId, video.id);
+}
+
+/** A live video (no tombstone). */
+export async function getVideo(q: Queryable, tenantId: string, id: string): Promise<CatalogVideo | undefined> {
+  const rows = await q.query<VideoRow>('SELECT * FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL', [tenantId, id]);
+  return rows[0] && videoOf(rows[0]);
+}
+
+/** Whether the catalog knows the video: live, deleted (a tombstone), or not at all. */
+export async function videoState(q: Queryable, tenantId: string, id: string): Promise<'live' | 'deleted' | 'unknown'> {
+  const rows = await q.query<{ deleted: boolean }>('SELECT deleted_at IS NOT NULL AS deleted FROM videos WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  if (!rows[0]) return 'unknown';
+  return rows[0].deleted ? 'deleted' : 'live';
+}
+
+/** What meta.json says, as the ready video records it. */
+export type ReadyVideo = {
+  readyAt: string;
+  durationSeconds: number | null;
+  width: number;
+  height: number;
+  codec: string;
+  outputs: VideoOutputs;
+};
+
+/** A live video after a status change, and the status it had before (the caller announces a transition). */
+export type Transition = { video: CatalogVideo; previous: VideoStatus };
+
+const transitionOf = (row: (VideoRow & { previous_status: VideoStatus }) | undefined): Transition | undefined =>
+  row && { video: videoOf(row), previous: row.previous_status };
+
+/** Marks a live video ready with its metadata and outputs (a later run's meta.json replaces an earlier one's). */
+export async function markReady(q: Queryable, tenantId: string, id: string, ready: ReadyVideo): Promise<Transition | undefined> {
+  const { outputs } = ready;
+  const rows = await q.query<VideoRow & { previous_status: VideoStatus }>(
+    `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE)
+     UPDATE videos v SET status = 'ready', error = NULL, ready_at = $3, duration_seconds = $4, width = $5, height = $6, codec = $7,
+       output_format = $8, output_widths = $9, poster_at_seconds = $10, poster_score = $11, storyboard_sheets = $12, has_preview = $13
+     FROM previous p WHERE v.tenant_id = p.tenant_id AND v.id = p.id
+     RETURNING v.*, p.status AS previous_status`,
+    [
+      tenantId,
+      id,
+      ready.readyAt,
+      ready.durationSeconds,
+      ready.width,
+      ready.height,
+      ready.codec,
+      outputs.format,
+      JSON.stringify(outputs.widths),
+      outputs.poster.atSeconds,
+      outputs.poster.score,
+      outputs.storyboardSheets ?? null,
+      outputs.preview,
+    ],
+  );
+  return transitionOf(rows[0]);
+}
+
+/**
+ * Marks a live video failed with the reason: from any status but ready (a success stands), or
+ * only from pending (a recorded failure keeps its own reason).
+ */
+export async function markFailed(q: Queryable, tenantId: string, id: string, reason: string, from: 'not-ready' | 'pending'): Promise<Transition | undefined> {
+  const rows = await q.query<VideoRow & { previous_status: VideoStatus }>(
+    `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL
+                         AND status ${from === 'pending' ? "= 'pending'" : "<> 'ready'"} FOR UPDATE)
+     UPDATE videos v SET status = 'failed', error = $3 FROM previous p WHERE v.tenant_id = p.tenant_id AND v.id = p.id
+     RETURNING v.*, p.status AS previous_status`,
+    [tenantId, id, reason],
+  );
+  return transitionOf(rows[0]);
+}
+
+/**
+ * Turns a live video into a tombstone; resolves with the video as it was, or undefined when it was
+ * not live (unknown, or deleted already). With `key`, only when the row is that object's.
+ */
+export async function tombstoneVideo(q: Queryable, tenantId: string, id: string, key?: string): Promise<CatalogVideo | undefined> {
+  const rows = await q.query<VideoRow>(
+    `UPDATE videos SET deleted_at = now() WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::text IS NULL OR key = $3) RETURNING *`,
+    [tenantId, id, key ?? null],
+  );
+  return rows[0] && videoOf(rows[0]);
+}
+
+/** Takes back a tombstone `tombstoneVideo` set (its objects could not be removed). */
+export async function reviveVideo(q: Queryable, tenantId: string, id: string): Promise<void> {
+  await q.query('UPDATE videos SET deleted_at = NULL WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+}
+
+/** The tenant's live videos, newest first (ids are ULIDs); undefined for a cursor that is not one of its videos. */
+export async function listVideos(q: Queryable, tenantId: string, page: { status?: VideoStatus; limit: number; cursor?: string }): Promise<CatalogPage<CatalogVideo> | undefined> {
+  if (page.cursor !== undefined && (await q.query('SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $2', [tenantId, page.cursor])).length === 0) return undefined;
+  const rows = await q.query<VideoRow>(
+    `SELECT * FROM videos WHERE tenant_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR id < $3)
+     ORDER BY id DESC LIMIT $4`,
+    [tenantId, page.status ?? null, page.cursor ?? null, page.limit + 1],
+  );
+  const items = rows.slice(0, page.limit).map(videoOf);
+  return { items, nextCursor: rows.length > page.limit ? items.at(-1)!.id : null };
+}
+
+// ---- thumbnails
+
+/** Records a thumbnail file, unless its video is a tombstone (a late output of a deleted video). */
+export async function recordThumbnail(q: Queryable, tenantId: string, thumbnail: CatalogThumbnail): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO thumbnails (tenant_id, key, video_id, width, size, created_at)
+     SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $3 AND deleted_at IS NOT NULL)
+     ON CONFLICT (tenant_id, key) DO UPDATE SET size = EXCLUDED.size, created_at = EXCLUDED.created_at
+     RETURNING key`,
+    [tenantId, thumbnail.key, thumbnail.videoId, thumbnail.width, thumbnail.size, thumbnail.createdAt],
+  );
+  return rows.length === 1;
+}
+
+export async function dropThumbnail(q: Queryable, tenantId: string, key: string): Promise<void> {
+  await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
+}
+
+export async function dropThumbnailsOf(q: Queryable, tenantId: string, videoId: string): Promise<void> {
+  await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND video_id = $2', [tenantId, videoId]);
+}
+
+/** A page of the thumbnails of the tenant's live videos, in key order (oldest video first), after `afterKey`. */
+export async function listThumbnails(q: Queryable, tenantId: string, page: { limit: number; afterKey?: string }): Promise<{ items: CatalogThumbnail[]; more: boolean }> {
+  const rows = await q.query<ThumbnailRow>(
+    `SELECT t.* FROM thumbnails t JOIN videos v ON v.tenant_id = t.tenant_id AND v.id = t.video_id AND v.deleted_at IS NULL
+     WHERE t.tenant_id = $1 AND ($2::text IS NULL OR t.key > $2) ORDER BY t.key LIMIT $3`,
+    [tenantId, page.afterKey ?? null, page.limit + 1],
+  );
+  return { items: rows.slice(0, page.limit).map(thumbnailOf), more: rows.length > page.limit };
+}
+
+// ---- what the reconcile compares
+
+export type RecordedVideo = { id: string; key: string; status: VideoStatus; deletedAt?: Date; recordedAt: Date };
+export type RecordedThumbnail = { key: string; recordedAt: Date };
+
+/** Every row of the tenant: videos (tombstones too) and thumbnail files, with when each was written. */
+export async function tenantCatalog(q: Queryable, tenantId: string): Promise<{ videos: RecordedVideo[]; thumbnails: RecordedThumbnail[] }> {
+  const [videos, thumbnails] = [
+    await q.query<{ id: string; key: string; status: VideoStatus; deleted_at: Date | null; recorded_at: Date }>(
+      'SELECT id, key, status, deleted_at, recorded_at FROM videos WHERE tenant_id = $1',
+      [tenantId],
+    ),
+    await q.query<{ key: string; recorded_at: Date }>('SELECT key, recorded_at FROM thumbnails WHERE tenant_id = $1', [tenantId]),
+  ];
+  return {
+    videos: videos.map((row) => ({ id: row.id, key: row.key, status: row.status, ...(row.deleted_at && { deletedAt: row.deleted_at }), recordedAt: row.recorded_at })),
+    thumbnails: thumbnails.map((row) => ({ key: row.key, recordedAt: row.recorded_at })),
+  };
+}
+
+/** Removes tombstones and whatever rows they still hold. */
+export async function purgeTombstones(q: Queryable, tenantId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const listed = JSON.stringify(ids);
+  await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND video_id IN (SELECT jsonb_array_elements_text($2::jsonb))', [tenantId, listed]);
+  await q.query('DELETE FROM videos WHERE tenant_id = $1 AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND deleted_at IS NOT NULL', [tenantId, listed]);
+}
+
+/** The database's clock: what rows' recorded_at is compared with. */
+export async function databaseNow(q: Queryable): Promise<Date> {
+  const rows = await q.query<{ now: Date }>('SELECT now() AS now');
+  return rows[0]!.now;
+}

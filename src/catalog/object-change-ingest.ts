@@ -1,0 +1,199 @@
+// Applies one object change a tenant bucket reported to the catalog: a video created (pending) or
+// removed (a tombstone, its outputs removed too), meta.json (read once: it is written last, so it
+// means ready, and says the metadata and the outputs), error.json (failed, with the reason), a
+// `w<width>` file (a thumbnail row), and the thumbnailer giving up (failed). Every change is
+// idempotent and may come late, twice or out of order: a video never comes back from its
+// tombstone, and an output written for a deleted video is removed from the bucket. A status
+// change is announced once, by whichever call made it. It never answers an API read.
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Queryable } from '../db/database.js';
+import {
+  outputPrefix,
+  parseThumbnailKey,
+  THUMBNAIL_FORMATS,
+  thumbnailErrorKey,
+  thumbnailMetaKey,
+  videoIdOfKey,
+  videoIdOfOutputKey,
+} from '../domain/video-layout.js';
+import type { WebhookEventType } from '../domain/webhook-events.js';
+import { deleteUnder, type BucketObjects } from './bucket-objects.js';
+import * as records from './catalog-records.js';
+import type { ObjectChange } from './catalog-queue.js';
+import type { CatalogVideo } from './catalog-types.js';
+
+/** Hands a video's status change to the webhooks (never throws: a failed hand-over is logged). */
+export type VideoAnnouncer = (type: Extract<WebhookEventType, `video.${string}`>, video: CatalogVideo) => Promise<void>;
+
+/** What applying a change did, for the log and the tests. */
+export type IngestOutcome =
+  | 'no tenant'
+  | 'not a catalog key'
+  | 'video recorded'
+  | 'video known'
+  | 'video gone'
+  | 'video deleted'
+  | 'late output removed'
+  | 'ready'
+  | 'failed'
+  | 'thumbnail recorded'
+  | 'thumbnail dropped'
+  | 'nothing to record';
+
+/** The part of meta.json the catalog keeps (src/domain/video-layout.ts ThumbnailMeta). */
+const metaSchema = z.object({
+  videoKey: z.string(),
+  durationSeconds: z.number().nullable(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  codec: z.string(),
+  atSeconds: z.number(),
+  score: z.number().nullable(),
+  format: z.enum(THUMBNAIL_FORMATS),
+  widths: z.array(z.number().int().positive()),
+  storyboard: z.object({ sheets: z.number().int().nonnegative() }).nullable(),
+  preview: z.object({}).nullable(),
+});
+
+const UNKNOWN_FAILURE = 'the thumbnailer could not process this video';
+
+/** The reason error.json gives (its `reason`, or an `error`/`message` an older thumbnailer wrote). */
+function failureOf(record: unknown): { reason: string; videoKey?: string } {
+  if (!record || typeof record !== 'object') return { reason: UNKNOWN_FAILURE };
+  const { reason, error, message, videoKey } = record as Record<string, unknown>;
+  const text = [reason, error, message].find((value): value is string => typeof value === 'string' && value.length > 0);
+  return { reason: text ?? UNKNOWN_FAILURE, ...(typeof videoKey === 'string' && { videoKey }) };
+}
+
+const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
+
+export type ChangeIngest = {
+  apply(change: ObjectChange): Promise<IngestOutcome>;
+  /** The thumbnailer's job for `videoKey` ran out of retries: a pending video shows failed with `reason`. */
+  thumbnailerGaveUp(bucket: string, videoKey: string, reason: string): Promise<IngestOutcome>;
+};
+
+export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; announce: VideoAnnouncer; logger: Pick<Logger, 'warn'> }): ChangeIngest {
+  const { db, store, announce } = deps;
+
+  /** The video of `videoKey` in the catalog, recorded from the object itself when the catalog has not heard of it yet. */
+  async function ensureVideo(tenantId: string, bucket: string, videoKey: string): Promise<'live' | 'deleted' | 'gone'> {
+    const id = videoIdOfKey(videoKey);
+    if (!id) return 'gone';
+    const state = await records.videoState(db, tenantId, id);
+    if (state !== 'unknown') return state;
+    const object = await store.head(bucket, videoKey);
+    if (!object) return 'gone';
+    const video = await records.recordVideo(
+      db,
+      { tenantId, id, name: baseName(videoKey), key: videoKey, size: object.size, contentType: object.contentType, createdAt: object.lastModified.toISOString() },
+      'store',
+    );
+    return video ? 'live' : 'deleted';
+  }
+
+  /** Makes the video a tombstone (when it is live) and removes its outputs; announces the deletion once. */
+  async function videoRemoved(tenantId: string, bucket: string, id: string, key: string): Promise<IngestOutcome> {
+    const removed = await records.tombstoneVideo(db, tenantId, id, key);
+    if (!removed) return 'nothing to record';
+    await records.dropThumbnailsOf(db, tenantId, id);
+    await announce('video.deleted', removed);
+    // The video went from outside the API: its outputs go with it (late ones are removed as they come).
+    await deleteUnder(store, bucket, outputPrefix(id));
+    return 'video deleted';
+  }
+
+  async function metaArrived(tenantId: string, bucket: string, videoId: string, key: string): Promise<IngestOutcome> {
+    const parsed = metaSchema.safeParse(await store.readJson(bucket, key));
+    if (!parsed.success) {
+      // Gone again (a DELETE), or not what this thumbnailer writes: nothing to record from it.
+      deps.logger.warn({ bucket, key, issues: parsed.error.issues.length }, 'meta.json not understood: the video stays as it is');
+      return 'nothing to record';
+    }
+    const meta = parsed.data;
+    if (videoIdOfKey(meta.videoKey) !== videoId) return 'nothing to record';
+    const state = await ensureVideo(tenantId, bucket, meta.videoKey);
+    if (state === 'gone') return 'video gone';
+    if (state === 'deleted') return removeLateOutput(bucket, key);
+    const ready = await records.markReady(db, tenantId, videoId, {
+      readyAt: new Date().toISOString(),
+      durationSeconds: meta.durationSeconds,
+      width: meta.width,
+      height: meta.height,
+      codec: meta.codec,
+      outputs: {
+        format: meta.format,
+        widths: meta.widths,
+        poster: { atSeconds: meta.atSeconds, score: meta.score },
+        ...(meta.storyboard && { storyboardSheets: meta.storyboard.sheets }),
+        preview: meta.preview !== null,
+      },
+    });
+    if (!ready) return 'nothing to record';
+    if (ready.previous !== 'ready') await announce('video.ready', ready.video);
+    return 'ready';
+  }
+
+  async function failureArrived(tenantId: string, bucket: string, videoId: string, key: string): Promise<IngestOutcome> {
+    const failure = failureOf(await store.readJson(bucket, key));
+    const state = failure.videoKey ? await ensureVideo(tenantId, bucket, failure.videoKey) : await records.videoState(db, tenantId, videoId);
+    if (state === 'deleted') return removeLateOutput(bucket, key);
+    if (state !== 'live') return 'video gone';
+    return failed(await records.markFailed(db, tenantId, videoId, failure.reason, 'not-ready'));
+  }
+
+  async function failed(transition: records.Transition | undefined): Promise<IngestOutcome> {
+    if (!transition) return 'nothing to record';
+    if (transition.previous !== 'failed') await announce('video.failed', transition.video);
+    return 'failed';
+  }
+
+  async function removeLateOutput(bucket: string, key: string): Promise<IngestOutcome> {
+    await store.deleteObjects(bucket, [key]);
+    return 'late output removed';
+  }
+
+  async function outputCreated(tenantId: string, change: ObjectChange, videoId: string): Promise<IngestOutcome> {
+    const { bucket, key } = change;
+    if ((await records.videoState(db, tenantId, videoId)) === 'deleted') return removeLateOutput(bucket, key);
+    if (key === thumbnailMetaKey(videoId)) return metaArrived(tenantId, bucket, videoId, key);
+    if (key === thumbnailErrorKey(videoId)) return failureArrived(tenantId, bucket, videoId, key);
+    const thumbnail = parseThumbnailKey(key);
+    if (!thumbnail) return 'nothing to record';
+    const size = change.size ?? (await store.head(bucket, key))?.size;
+    if (size === undefined) return 'nothing to record';
+    const recorded = await records.recordThumbnail(db, tenantId, { videoId, key, width: thumbnail.width, size, createdAt: change.at });
+    return recorded ? 'thumbnail recorded' : removeLateOutput(bucket, key);
+  }
+
+  return {
+    async apply(change) {
+      const tenantId = await records.tenantOfBucket(db, change.bucket);
+      if (!tenantId) return 'no tenant';
+      const videoId = videoIdOfKey(change.key);
+      if (videoId) {
+        if (change.change === 'removed') return videoRemoved(tenantId, change.bucket, videoId, change.key);
+        const state = await records.videoState(db, tenantId, videoId);
+        // A late report of a deleted video's upload: the object went with the DELETE.
+        if (state !== 'unknown') return state === 'live' ? 'video known' : 'nothing to record';
+        const recorded = await ensureVideo(tenantId, change.bucket, change.key);
+        return recorded === 'live' ? 'video recorded' : recorded === 'gone' ? 'video gone' : 'nothing to record';
+      }
+      const outputOf = videoIdOfOutputKey(change.key);
+      if (!outputOf) return 'not a catalog key';
+      if (change.change === 'created') return outputCreated(tenantId, change, outputOf);
+      if (!parseThumbnailKey(change.key)) return 'nothing to record';
+      await records.dropThumbnail(db, tenantId, change.key);
+      return 'thumbnail dropped';
+    },
+
+    async thumbnailerGaveUp(bucket, videoKey, reason) {
+      const tenantId = await records.tenantOfBucket(db, bucket);
+      const videoId = videoIdOfKey(videoKey);
+      if (!tenantId || !videoId) return 'no tenant';
+      if ((await ensureVideo(tenantId, bucket, videoKey)) !== 'live') return 'video gone';
+      return failed(await records.markFailed(db, tenantId, videoId, reason, 'pending'));
+    },
+  };
+}
