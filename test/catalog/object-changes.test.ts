@@ -1,0 +1,203 @@
+// The catalog applying object changes, with real parts: versitygw, PGlite with the job engine and
+// the catalog's workers. The store's own events go elsewhere here: the test queues each change
+// itself, so it chooses their order (late, twice, out of order) and waits for them to be applied.
+// What a change did is read back from the catalog, the bucket and a recording webhook sink.
+import t from 'tap';
+import { VideoNotFound } from '../../src/domain/errors.js';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { newVideoId, thumbnailErrorKey, thumbnailKey, thumbnailMetaKey, posterKey, videoKey, type ThumbnailMeta } from '../../src/domain/video-layout.js';
+import type { ObjectChange } from '../../src/catalog/catalog-queue.js';
+import { openTestCatalog, recordingSink, type CatalogOnDatabase } from '../helpers/catalog.js';
+import { startTestStore, testS3Client } from '../helpers/local-store.js';
+
+function metaOf(videoId: string, name: string, overrides: Partial<ThumbnailMeta> = {}): ThumbnailMeta {
+  return {
+    videoKey: videoKey(videoId, name),
+    durationSeconds: 12.5,
+    width: 1280,
+    height: 720,
+    codec: 'h264',
+    rotation: 0,
+    hdr: null,
+    atSeconds: 1.25,
+    score: 0.8,
+    at: 'auto',
+    atSource: 'settings',
+    format: 'jpeg',
+    widths: [96, 160],
+    storyboard: { sheets: 2, tiles: 40, intervalSeconds: 1 },
+    preview: null,
+    skipped: [],
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  return s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    () => false,
+  );
+}
+
+t.test('object changes in any order, late and twice, and the webhook events they make', async (t) => {
+  const store = await startTestStore(t);
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  const sink = recordingSink();
+  const fixture: CatalogOnDatabase = await openTestCatalog(t, store.connection, { webhooks: sink });
+  const { catalog, bucket } = fixture;
+  const tenantId = fixture.tenant.id;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+  const put = async (key: string, body: string | Buffer, contentType = 'application/octet-stream') => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    return Buffer.byteLength(body);
+  };
+  const apply = async (...changes: Array<Omit<ObjectChange, 'bucket' | 'at'> & { at?: string }>) => {
+    await catalog.enqueue(changes.map((change) => ({ bucket, at: new Date().toISOString(), ...change })));
+    await fixture.caughtUp();
+  };
+  const eventsOf = (videoId: string) => sink.events.filter((event) => event.data.id === videoId).map((event) => event.type);
+
+  t.test('a video uploaded past the API: recorded from the object itself, then ready from meta.json, announced once', async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'outside.webm');
+    const size = await put(key, Buffer.alloc(3000, 1), 'video/webm');
+    await apply({ change: 'created', key, size });
+    t.match(await catalog.video(tenantId, id), { id, name: 'outside.webm', key, status: 'pending', size: 3000, contentType: 'video/webm', createdAt: String });
+    t.same(eventsOf(id), [], 'nothing announced while pending');
+
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'outside.webm')));
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    const ready = await catalog.video(tenantId, id);
+    t.match(ready, { status: 'ready', readyAt: String, durationSeconds: 12.5, width: 1280, height: 720, codec: 'h264' });
+    t.same(ready.outputs, { format: 'jpeg', widths: [96, 160], poster: { atSeconds: 1.25, score: 0.8 }, storyboardSheets: 2, preview: false }, 'what meta.json says of the outputs');
+
+    await apply({ change: 'created', key: thumbnailMetaKey(id) }, { change: 'created', key, size });
+    t.same(eventsOf(id), ['video.ready'], 'a second report of meta.json or the video announces nothing again');
+    const [event] = sink.events.filter((e) => e.data.id === id);
+    t.same(event, {
+      type: 'video.ready',
+      tenantId,
+      data: { id, name: 'outside.webm', status: 'ready', size: 3000, contentType: 'video/webm', createdAt: ready.createdAt, readyAt: ready.readyAt, durationSeconds: 12.5, width: 1280, height: 720 },
+    }, 'the data is the GET /videos item');
+  });
+
+  t.test('meta.json before the video: the video is recorded from meta.json\'s key and is ready at once', async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'early.mp4');
+    await put(key, Buffer.alloc(2048, 2), 'video/mp4');
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'early.mp4', { durationSeconds: null, storyboard: null, preview: { startSeconds: 0, seconds: 3, width: 320, height: 180, fps: 10, bytes: 9 } })));
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    const video = await catalog.video(tenantId, id);
+    t.match(video, { status: 'ready', key, size: 2048, contentType: 'video/mp4' });
+    t.notOk('durationSeconds' in video, 'a video without a duration has none');
+    t.same(video.outputs, { format: 'jpeg', widths: [96, 160], poster: { atSeconds: 1.25, score: 0.8 }, preview: true }, 'no storyboard, a preview');
+    await apply({ change: 'created', key, size: 2048 });
+    t.equal((await catalog.video(tenantId, id)).status, 'ready', "the video's own late event changes nothing");
+    t.same(eventsOf(id), ['video.ready']);
+  });
+
+  t.test('error.json: failed with its reason, announced once; a later success stands; the thumbnailer giving up fails only a pending video', async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'broken.mp4');
+    await put(key, Buffer.alloc(100, 3), 'video/mp4');
+    await apply({ change: 'created', key, size: 100 });
+    await put(thumbnailErrorKey(id), JSON.stringify({ reason: 'moov atom not found', videoKey: key, at: new Date().toISOString() }));
+    await apply({ change: 'created', key: thumbnailErrorKey(id) });
+    t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' });
+    await catalog.thumbnailerGaveUp(bucket, key, 'the thumbnailer gave up after 6 attempts');
+    await apply({ change: 'created', key: thumbnailErrorKey(id) });
+    t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' }, 'a recorded failure keeps its reason');
+    t.same(eventsOf(id), ['video.failed'], 'announced once');
+
+    // A retry that succeeded after all (the reconcile sent it again): ready, and then error.json no longer counts.
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'broken.mp4')));
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    await apply({ change: 'created', key: thumbnailErrorKey(id) });
+    const recovered = await catalog.video(tenantId, id);
+    t.equal(recovered.status, 'ready');
+    t.notOk('error' in recovered, 'no reason left on a ready video');
+    t.same(eventsOf(id), ['video.failed', 'video.ready']);
+
+    const other = newVideoId();
+    const otherKey = videoKey(other, 'stuck.mp4');
+    await put(otherKey, Buffer.alloc(100, 4), 'video/mp4');
+    await apply({ change: 'created', key: otherKey, size: 100 });
+    await catalog.thumbnailerGaveUp(bucket, otherKey, 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED');
+    t.match(await catalog.video(tenantId, other), { status: 'failed', error: 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED' }, 'a dead-lettered job shows its video failed');
+    t.same(eventsOf(other), ['video.failed']);
+  });
+
+  t.test('thumbnail files: recorded with their size, paged in key order, dropped when removed', async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'stills.mp4');
+    await put(key, Buffer.alloc(500, 5), 'video/mp4');
+    // The thumbnails before their video: kept, and shown once the video is known.
+    const sizes = [await put(thumbnailKey(id, 96, 'jpeg'), Buffer.alloc(11, 1)), await put(thumbnailKey(id, 160, 'jpeg'), Buffer.alloc(22, 1))];
+    await apply({ change: 'created', key: thumbnailKey(id, 96, 'jpeg'), size: sizes[0] }, { change: 'created', key: thumbnailKey(id, 160, 'jpeg') });
+    const ours = async () => {
+      const items = [];
+      let cursor: string | undefined;
+      do {
+        const page = await catalog.thumbnails(tenantId, { limit: 1, cursor });
+        items.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return items.filter((item) => item.videoId === id);
+    };
+    t.same(await ours(), [], 'not listed while their video is unknown');
+    await apply({ change: 'created', key, size: 500 });
+    t.same(
+      (await ours()).map(({ key: k, width, size }) => ({ key: k, width, size })),
+      [
+        { key: thumbnailKey(id, 160, 'jpeg'), width: 160, size: 22 },
+        { key: thumbnailKey(id, 96, 'jpeg'), width: 96, size: 11 },
+      ],
+      'in key order, a page of one at a time; the size from the event, or from the object when the event had none',
+    );
+    await apply({ change: 'removed', key: thumbnailKey(id, 160, 'jpeg') });
+    t.same((await ours()).map((item) => item.width), [96], 'a removed file is dropped');
+    await t.rejects(catalog.thumbnails(tenantId, { limit: 5, cursor: Buffer.from('videos/x').toString('base64url') }), { message: /cursor/ }, 'a cursor outside thumbnails/ is refused');
+  });
+
+  t.test('the video removed from the bucket: a tombstone, its outputs removed, announced once; late outputs are removed as they come', async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'gone.mp4');
+    await put(key, Buffer.alloc(700, 6), 'video/mp4');
+    await apply({ change: 'created', key, size: 700 });
+    await put(thumbnailKey(id, 96, 'jpeg'), Buffer.alloc(5, 1));
+    await put(posterKey(id, 'jpeg'), Buffer.alloc(5, 1));
+    await apply({ change: 'created', key: thumbnailKey(id, 96, 'jpeg'), size: 5 });
+
+    await apply({ change: 'removed', key }, { change: 'removed', key });
+    await t.rejects(catalog.video(tenantId, id), new VideoNotFound(id), 'gone from reads');
+    t.notOk((await catalog.videos(tenantId, { limit: 100 })).items.some((item) => item.id === id), 'and from the list');
+    t.notOk(await exists(s3, bucket, posterKey(id, 'jpeg')), 'its outputs are removed');
+    t.notOk(await exists(s3, bucket, thumbnailKey(id, 96, 'jpeg')));
+    t.same(eventsOf(id), ['video.deleted'], 'announced once');
+    t.match(sink.events.find((event) => event.type === 'video.deleted' && event.data.id === id)?.data, { id, status: 'pending', name: 'gone.mp4' }, 'with the video as it was');
+
+    // The thumbnailer was still running: its outputs, and a late report of the upload itself.
+    await put(thumbnailKey(id, 160, 'jpeg'), Buffer.alloc(5, 1));
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'gone.mp4')));
+    await apply({ change: 'created', key: thumbnailKey(id, 160, 'jpeg'), size: 5 }, { change: 'created', key: thumbnailMetaKey(id) }, { change: 'created', key, size: 700 });
+    t.notOk(await exists(s3, bucket, thumbnailKey(id, 160, 'jpeg')), 'a late thumbnail is removed from the bucket');
+    t.notOk(await exists(s3, bucket, thumbnailMetaKey(id)), 'a late meta.json too');
+    await t.rejects(catalog.video(tenantId, id), new VideoNotFound(id), 'the video never comes back');
+    t.same(eventsOf(id), ['video.deleted'], 'and nothing more is announced');
+  });
+
+  t.test('changes the catalog has nothing to do with', async (t) => {
+    const before = (await catalog.videos(tenantId, { limit: 100 })).items.length;
+    const announced = sink.events.length;
+    await apply({ change: 'created', key: 'notes/readme.txt', size: 3 }, { change: 'created', key: 'videos/not-an-id/x.mp4', size: 3 });
+    await catalog.enqueue([{ change: 'created', bucket: 'someone-elses-bucket', key: videoKey(newVideoId(), 'x.mp4'), size: 3, at: new Date().toISOString() }]);
+    await fixture.caughtUp();
+    const id = newVideoId();
+    await apply({ change: 'created', key: videoKey(id, 'never-stored.mp4'), size: 3 });
+    t.equal((await catalog.videos(tenantId, { limit: 100 })).items.length, before, 'nothing recorded: other keys, another bucket, a video whose object is not there');
+    t.equal(sink.events.length, announced, 'nothing announced');
+  });
+});
