@@ -1,6 +1,6 @@
 // Applies one object change a tenant bucket reported to the catalog: a video created (pending) or
 // removed (a tombstone, its outputs removed too), meta.json (read once: it is written last, so it
-// means ready, and says the metadata and the outputs), error.json (failed, with the reason), a
+// means ready, and says the metadata and the outputs; the video's thumbnails are recorded with it), error.json (failed, with the reason), a
 // `w<width>` file (a thumbnail row), and the thumbnailer giving up (failed). Every change is
 // idempotent and may come late, twice or out of order: a video never comes back from its
 // tombstone, and an output written for a deleted video is removed from the bucket. A status
@@ -18,7 +18,7 @@ import {
   videoIdOfOutputKey,
 } from '../domain/video-layout.js';
 import type { WebhookEventType } from '../domain/webhook-events.js';
-import { deleteUnder, type BucketObjects } from './bucket-objects.js';
+import { deleteUnder, objectsUnder, type BucketObjects } from './bucket-objects.js';
 import * as records from './catalog-records.js';
 import type { ObjectChange } from './catalog-queue.js';
 import type { CatalogVideo } from './catalog-types.js';
@@ -116,6 +116,14 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
     const state = await ensureVideo(tenantId, bucket, meta.videoKey);
     if (state === 'gone') return 'video gone';
     if (state === 'deleted') return removeLateOutput(bucket, key);
+    // Every thumbnail exists once meta.json does: recorded now, so a ready video's are all listed
+    // whatever order their own events come in (theirs then change nothing).
+    for await (const objects of objectsUnder(store, bucket, outputPrefix(videoId))) {
+      for (const object of objects) {
+        const thumbnail = parseThumbnailKey(object.key);
+        if (thumbnail) await records.recordThumbnail(db, tenantId, { videoId, key: object.key, width: thumbnail.width, size: object.size, createdAt: object.lastModified.toISOString() });
+      }
+    }
     const ready = await records.markReady(db, tenantId, videoId, {
       readyAt: new Date().toISOString(),
       durationSeconds: meta.durationSeconds,

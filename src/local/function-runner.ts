@@ -102,7 +102,8 @@ const storeEventSchema = z.object({
       eventName: z.string(),
       s3: z.object({
         bucket: z.object({ name: z.string() }),
-        object: z.object({ key: z.string(), size: z.number().optional(), eTag: z.string().optional() }),
+        // A removal carries no eTag (null).
+        object: z.object({ key: z.string(), size: z.number().optional(), eTag: z.string().nullish() }),
       }),
     }),
   ),
@@ -227,7 +228,7 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
       if (isStoreTestEvent(body)) return;
       const parsed = storeEventSchema.safeParse(body);
       if (!parsed.success) return log.warn({ issues: parsed.error.issues.length }, 'object store event not understood');
-      const events = parsed.data.Records.map(({ eventName, s3: { bucket, object } }) => ({ eventName, bucket: bucket.name, key: object.key, size: object.size, eTag: object.eTag }));
+      const events = parsed.data.Records.map(({ eventName, s3: { bucket, object } }) => ({ eventName, bucket: bucket.name, key: object.key, size: object.size, eTag: object.eTag ?? undefined }));
       // Every job of the delivery, or none: the store is acked only once all of them are durable.
       await options.db.transaction(async (tx) => {
         for (const event of events) await send(event, { db: asJobDb(tx) });

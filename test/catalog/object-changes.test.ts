@@ -84,16 +84,19 @@ t.test('object changes in any order, late and twice, and the webhook events they
     }, 'the data is the GET /videos item');
   });
 
-  t.test('meta.json before the video: the video is recorded from meta.json\'s key and is ready at once', async (t) => {
+  t.test('meta.json before the video and its thumbnails: the video is recorded from meta.json\'s key, ready at once, with its thumbnails', async (t) => {
     const id = newVideoId();
     const key = videoKey(id, 'early.mp4');
     await put(key, Buffer.alloc(2048, 2), 'video/mp4');
+    await put(thumbnailKey(id, 96, 'jpeg'), Buffer.alloc(33, 1));
     await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'early.mp4', { durationSeconds: null, storyboard: null, preview: { startSeconds: 0, seconds: 3, width: 320, height: 180, fps: 10, bytes: 9 } })));
     await apply({ change: 'created', key: thumbnailMetaKey(id) });
     const video = await catalog.video(tenantId, id);
     t.match(video, { status: 'ready', key, size: 2048, contentType: 'video/mp4' });
     t.notOk('durationSeconds' in video, 'a video without a duration has none');
     t.same(video.outputs, { format: 'jpeg', widths: [96, 160], poster: { atSeconds: 1.25, score: 0.8 }, preview: true }, 'no storyboard, a preview');
+    const listed = (await catalog.thumbnails(tenantId, { limit: 100 })).items.filter((item) => item.videoId === id);
+    t.same(listed.map(({ key: k, size }) => ({ key: k, size })), [{ key: thumbnailKey(id, 96, 'jpeg'), size: 33 }], 'the thumbnail whose own event has not come is listed');
     await apply({ change: 'created', key, size: 2048 });
     t.equal((await catalog.video(tenantId, id)).status, 'ready', "the video's own late event changes nothing");
     t.same(eventsOf(id), ['video.ready']);
