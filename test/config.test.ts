@@ -11,6 +11,7 @@ const AWS_ENV = {
   THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32),
   PULUMI_CONFIG_PASSPHRASE: 'correct horse battery staple',
   THUMBFORGE_DATABASE_URL: 'postgres://thumbforge@db.internal:5432/thumbforge',
+  THUMBFORGE_EVENTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/thumbforge-catalog-events',
 };
 
 function configError(env: NodeJS.ProcessEnv): string {
@@ -50,13 +51,13 @@ t.test('awskms replaces the passphrase', async (t) => {
 });
 
 t.test('each required aws setting, when missing, is named', async (t) => {
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL'] as const) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL'] as const) {
     const env: NodeJS.ProcessEnv = { ...AWS_ENV };
     delete env[variable];
     t.match(configError(env), new RegExp(`${variable}: is required`), variable);
   }
   const all = configError({ THUMBFORGE_TARGET: 'aws' });
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL']) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL']) {
     t.match(all, variable, `all missing settings are reported at once: ${variable}`);
   }
 });
@@ -70,10 +71,19 @@ t.test('malformed aws settings are named with what was expected', async (t) => {
     ['THUMBFORGE_IMAGE_URI', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer', /THUMBFORGE_IMAGE_URI: must be an ECR image URI with a tag or digest/],
     ['THUMBFORGE_ADMIN_TOKEN', 'short', /THUMBFORGE_ADMIN_TOKEN: must be at least 24 characters/],
     ['THUMBFORGE_TARGET', 'gcp', /THUMBFORGE_TARGET/],
+    ['THUMBFORGE_EVENTS_QUEUE_URL', 'arn:aws:sqs:eu-west-1:123456789012:q', /THUMBFORGE_EVENTS_QUEUE_URL: must be an SQS queue URL/],
+    ['THUMBFORGE_EVENTS_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', /THUMBFORGE_EVENTS_QUEUE_URL: must be a queue in AWS_REGION/],
   ];
   for (const [variable, value, expected] of cases) {
     t.match(configError({ ...AWS_ENV, [variable]: value }), expected, `${variable}=${value}`);
   }
+  t.same(loadConfig(AWS_ENV).eventsQueue, {
+    url: AWS_ENV.THUMBFORGE_EVENTS_QUEUE_URL,
+    region: 'eu-west-1',
+    accountId: '123456789012',
+    name: 'thumbforge-catalog-events',
+    arn: 'arn:aws:sqs:eu-west-1:123456789012:thumbforge-catalog-events',
+  }, 'the events queue and the ARN its URL stands for');
   const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:' + 'a'.repeat(64);
   t.equal(loadConfig({ ...AWS_ENV, THUMBFORGE_IMAGE_URI: uri }).imageUri, uri, 'a digest-pinned URI is accepted');
 });
@@ -92,6 +102,9 @@ t.test('the scale-out settings: defaults, and malformed values named', async (t)
   t.match(config.replicaId, /^.+-\d+$/, 'host and pid');
   t.equal(config.driftCheckCron, '0 3 * * *', 'a drift check daily');
   t.equal(loadConfig({ THUMBFORGE_DRIFT_CHECK_CRON: ' */30 * * * * ' }).driftCheckCron, '*/30 * * * *');
+  t.equal(config.catalogReconcileCron, '17 * * * *', 'a catalog reconcile hourly');
+  t.equal(loadConfig({ THUMBFORGE_CATALOG_RECONCILE_CRON: '*/5 * * * *' }).catalogReconcileCron, '*/5 * * * *');
+  t.equal(config.eventsQueue, undefined, 'no events queue on the local target');
   for (const [variable, value, message] of [
     ['THUMBFORGE_DATABASE_URL', 'mysql://x', /must be a postgres:\/\/ URL/],
     ['THUMBFORGE_HEARTBEAT_SECONDS', '5', /at least 10/],
@@ -100,6 +113,7 @@ t.test('the scale-out settings: defaults, and malformed values named', async (t)
     ['THUMBFORGE_S3_ENDPOINT', 'ftp://x', /http\(s\):\/\/host:port/],
     ['THUMBFORGE_DRIFT_CHECK_CRON', 'daily', /cron expression of five fields/],
     ['THUMBFORGE_DRIFT_CHECK_CRON', '0 3 * *', /cron expression of five fields/],
+    ['THUMBFORGE_CATALOG_RECONCILE_CRON', 'hourly', /cron expression of five fields, such as "17 \* \* \* \*"/],
   ] as const) {
     t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), variable);
     t.match(configError({ [variable]: value }), message);
