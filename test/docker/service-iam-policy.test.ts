@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/domain/toolchain.js';
-import { bucketName, functionName, logGroupName, roleName } from '../../src/stacks/tenant-resource-names.js';
+import { bucketName, catalogRuleName, functionName, logGroupName, roleName } from '../../src/stacks/tenant-resource-names.js';
 
 type Statement = {
   Sid: string;
@@ -16,7 +16,8 @@ type Statement = {
 
 const ACCOUNT = { accountId: '123456789012', region: 'eu-west-1' };
 const raw = readFileSync(join(projectRoot, 'docs', 'service-iam-policy.json'), 'utf8');
-const policy = JSON.parse(raw.replaceAll('ACCOUNT_ID', ACCOUNT.accountId).replaceAll('REGION', ACCOUNT.region)) as {
+const EVENTS_QUEUE = 'thumbforge-catalog-events';
+const policy = JSON.parse(raw.replaceAll('ACCOUNT_ID', ACCOUNT.accountId).replaceAll('REGION', ACCOUNT.region).replaceAll('EVENTS_QUEUE', EVENTS_QUEUE)) as {
   Version: string;
   Statement: Statement[];
 };
@@ -83,6 +84,16 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   t.ok(allows('iam:PutRolePolicy', `arn:aws:iam::${accountId}:role/${roleName(tenant)}`));
   t.ok(allows('logs:CreateLogGroup', `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName(tenant)}`));
 
+  const rule = `arn:aws:events:${region}:${accountId}:rule/${catalogRuleName(tenant)}`;
+  t.ok(allows('events:PutRule', rule) && allows('events:PutTargets', rule), "the tenant's catalog rule and its target");
+  const queue = `arn:aws:sqs:${region}:${accountId}:${EVENTS_QUEUE}`;
+  t.ok(['sqs:ReceiveMessage', 'sqs:DeleteMessage'].every((action) => allows(action, queue)), 'consume the catalog events queue');
+  t.ok(allows('sqs:SetQueueAttributes', queue) && allows('sqs:CreateQueue', `${queue}-dead`), 'the platform stack sets up the queue and its dead letter');
+  t.ok(allows('s3:DeleteObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'DELETE /videos/:id removes outputs');
+
+  t.notOk(allows('events:PutRule', `arn:aws:events:${region}:${accountId}:rule/anything-else`), 'no rule outside the prefix');
+  t.notOk(allows('sqs:SendMessage', queue), 'the service never sends to the queue itself');
+  t.notOk(allows('sqs:SetQueueAttributes', `arn:aws:sqs:${region}:${accountId}:other-queue`), 'no other queue');
   t.notOk(allows('s3:CreateBucket', 'arn:aws:s3:::someone-elses-bucket'), 'no bucket outside the account-region suffix');
   t.notOk(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/admin`), 'no role outside the prefix');
   t.notOk(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:payments`), 'no function outside the prefix');
