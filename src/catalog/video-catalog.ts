@@ -70,7 +70,7 @@ export type VideoCatalog = {
   requestReconcile(reason: string): Promise<void>;
   /** This replica's workers (changes, dead letters, reconciles) and the reconcile schedule. */
   startWorkers(): Promise<void>;
-  /** Takes no new jobs and lets running ones finish. */
+  /** Takes no new jobs and lets running changes finish (a running reconcile is not waited for). */
   stop(): Promise<void>;
 };
 
@@ -106,7 +106,6 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
   };
   const ingest = createChangeIngest({ db, store, announce, logger });
   const reconcile = createCatalogReconcile({ db, store, ingest, logger });
-  const queues = [CATALOG_EVENTS_QUEUE, CATALOG_EVENTS_DEAD_LETTER_QUEUE, CATALOG_RECONCILE_QUEUE];
   let working = false;
 
   return {
@@ -183,7 +182,13 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
     },
 
     async stop() {
-      await Promise.all(queues.map((queue) => boss.offWork(queue)));
+      // Changes are a few queries each: they finish. A reconcile may be listing many buckets: it is
+      // left to the job engine's stop, and the next replica's start runs one again.
+      await Promise.all([
+        boss.offWork(CATALOG_EVENTS_QUEUE),
+        boss.offWork(CATALOG_EVENTS_DEAD_LETTER_QUEUE),
+        boss.offWork(CATALOG_RECONCILE_QUEUE, { wait: false }),
+      ]);
     },
   };
 }

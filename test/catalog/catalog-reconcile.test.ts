@@ -81,6 +81,7 @@ t.test('the reconcile brings the catalog in line with the bucket', async (t) => 
   await put(videoKey(deleted, 'deleted.mp4'), Buffer.alloc(10, 3), 'video/mp4');
   await upload(deleted, 'deleted.mp4');
   await catalog.deleteVideo(tenantId, bucket, deleted);
+  t.match(sink.events.at(-1), { type: 'video.deleted', tenantId, data: { id: deleted, name: 'deleted.mp4', status: 'pending' } }, 'DELETE announces video.deleted');
   await put(thumbnailKey(deleted, 96, 'jpeg'), Buffer.alloc(5, 1));
   const announcedBefore = sink.events.length;
 
