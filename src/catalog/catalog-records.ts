@@ -4,7 +4,7 @@
 // caller decides what to announce; it never reads the object store.
 import type { Queryable, Row } from '../db/database.js';
 import type { ThumbnailFormat } from '../domain/video-layout.js';
-import type { CatalogPage, CatalogThumbnail, CatalogVideo, VideoOutputs, VideoStatus } from './catalog-types.js';
+import { listItemOf, type CatalogPage, type CatalogThumbnail, type CatalogVideo, type VideoListItem, type VideoOutputs, type VideoStatus } from './catalog-types.js';
 
 type VideoRow = Row & {
   tenant_id: string;
@@ -179,42 +179,60 @@ export async function markFailed(q: Queryable, tenantId: string, id: string, rea
   return transitionOf(rows[0]);
 }
 
+/** A tombstone just set: the video as it was, and the thumbnail rows that went with it. */
+export type Tombstone = { video: CatalogVideo; thumbnails: CatalogThumbnail[] };
+
 /**
- * Turns a live video into a tombstone; resolves with the video as it was, or undefined when it was
- * not live (unknown, or deleted already). With `key`, only when the row is that object's.
+ * Turns a live video into a tombstone and drops its thumbnail rows, in one statement; resolves
+ * with what it removed, or undefined when the video was not live (unknown, or deleted already).
+ * With `key`, only when the row is that object's.
  */
-export async function tombstoneVideo(q: Queryable, tenantId: string, id: string, key?: string): Promise<CatalogVideo | undefined> {
-  const rows = await q.query<VideoRow>(
-    `UPDATE videos SET deleted_at = now() WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::text IS NULL OR key = $3) RETURNING *`,
+export async function tombstoneVideo(q: Queryable, tenantId: string, id: string, key?: string): Promise<Tombstone | undefined> {
+  const rows = await q.query<VideoRow & { dropped: ThumbnailRow[] }>(
+    `WITH tombstone AS (
+       UPDATE videos SET deleted_at = now() WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::text IS NULL OR key = $3) RETURNING *
+     ), dropped AS (
+       DELETE FROM thumbnails t USING tombstone WHERE t.tenant_id = tombstone.tenant_id AND t.video_id = tombstone.id RETURNING t.*
+     )
+     SELECT tombstone.*, (SELECT COALESCE(jsonb_agg(to_jsonb(dropped)), '[]'::jsonb) FROM dropped) AS dropped FROM tombstone`,
     [tenantId, id, key ?? null],
   );
-  return rows[0] && videoOf(rows[0]);
+  const row = rows[0];
+  return row && { video: videoOf(row), thumbnails: row.dropped.map((thumbnail) => thumbnailOf({ ...thumbnail, created_at: new Date(thumbnail.created_at) })) };
 }
 
-/** Takes back a tombstone `tombstoneVideo` set (its objects could not be removed). */
-export async function reviveVideo(q: Queryable, tenantId: string, id: string): Promise<void> {
-  await q.query('UPDATE videos SET deleted_at = NULL WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+/** Takes back a tombstone `tombstoneVideo` set (the video's objects could not be removed), its thumbnail rows with it. */
+export async function reviveVideo(q: Queryable, tenantId: string, tombstone: Tombstone): Promise<void> {
+  await q.query('UPDATE videos SET deleted_at = NULL WHERE tenant_id = $1 AND id = $2', [tenantId, tombstone.video.id]);
+  for (const thumbnail of tombstone.thumbnails) await recordThumbnail(q, tenantId, thumbnail);
 }
+
+/** The columns a list item needs. */
+const LIST_COLUMNS = 'tenant_id, id, name, key, status, size, content_type, created_at, ready_at, duration_seconds, width, height';
 
 /** The tenant's live videos, newest first (ids are ULIDs); undefined for a cursor that is not one of its videos. */
-export async function listVideos(q: Queryable, tenantId: string, page: { status?: VideoStatus; limit: number; cursor?: string }): Promise<CatalogPage<CatalogVideo> | undefined> {
+export async function listVideos(q: Queryable, tenantId: string, page: { status?: VideoStatus; limit: number; cursor?: string }): Promise<CatalogPage<VideoListItem> | undefined> {
   if (page.cursor !== undefined && (await q.query('SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $2', [tenantId, page.cursor])).length === 0) return undefined;
-  const rows = await q.query<VideoRow>(
-    `SELECT * FROM videos WHERE tenant_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR id < $3)
-     ORDER BY id DESC LIMIT $4`,
-    [tenantId, page.status ?? null, page.cursor ?? null, page.limit + 1],
-  );
-  const items = rows.slice(0, page.limit).map(videoOf);
+  const params: unknown[] = [tenantId, page.limit + 1];
+  const where = ['tenant_id = $1', 'deleted_at IS NULL'];
+  // Only the conditions asked for, so the plan walks the index that matches them.
+  if (page.status !== undefined) where.push(`status = $${params.push(page.status)}`);
+  if (page.cursor !== undefined) where.push(`id < $${params.push(page.cursor)}`);
+  const rows = await q.query<VideoRow>(`SELECT ${LIST_COLUMNS} FROM videos WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $2`, params);
+  const items = rows.slice(0, page.limit).map((row) => listItemOf(videoOf(row)));
   return { items, nextCursor: rows.length > page.limit ? items.at(-1)!.id : null };
 }
 
 // ---- thumbnails
 
-/** Records a thumbnail file, unless its video is a tombstone (a late output of a deleted video). */
+/**
+ * Records a thumbnail file of a live video; false (nothing written) when the video is unknown or a
+ * tombstone. So every row is a live video's, and listing them needs no join.
+ */
 export async function recordThumbnail(q: Queryable, tenantId: string, thumbnail: CatalogThumbnail): Promise<boolean> {
   const rows = await q.query(
     `INSERT INTO thumbnails (tenant_id, key, video_id, width, size, created_at)
-     SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $3 AND deleted_at IS NOT NULL)
+     SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $3 AND deleted_at IS NULL)
      ON CONFLICT (tenant_id, key) DO UPDATE SET size = EXCLUDED.size, created_at = EXCLUDED.created_at
      RETURNING key`,
     [tenantId, thumbnail.key, thumbnail.videoId, thumbnail.width, thumbnail.size, thumbnail.createdAt],
@@ -226,17 +244,11 @@ export async function dropThumbnail(q: Queryable, tenantId: string, key: string)
   await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND key = $2', [tenantId, key]);
 }
 
-export async function dropThumbnailsOf(q: Queryable, tenantId: string, videoId: string): Promise<void> {
-  await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND video_id = $2', [tenantId, videoId]);
-}
-
-/** A page of the thumbnails of the tenant's live videos, in key order (oldest video first), after `afterKey`. */
+/** A page of the tenant's thumbnail files (all of live videos), in key order (oldest video first), after `afterKey`. */
 export async function listThumbnails(q: Queryable, tenantId: string, page: { limit: number; afterKey?: string }): Promise<{ items: CatalogThumbnail[]; more: boolean }> {
-  const rows = await q.query<ThumbnailRow>(
-    `SELECT t.* FROM thumbnails t JOIN videos v ON v.tenant_id = t.tenant_id AND v.id = t.video_id AND v.deleted_at IS NULL
-     WHERE t.tenant_id = $1 AND ($2::text IS NULL OR t.key > $2) ORDER BY t.key LIMIT $3`,
-    [tenantId, page.afterKey ?? null, page.limit + 1],
-  );
+  const params: unknown[] = [tenantId, page.limit + 1];
+  const after = page.afterKey === undefined ? '' : `AND key > $${params.push(page.afterKey)}`;
+  const rows = await q.query<ThumbnailRow>(`SELECT video_id, key, width, size, created_at FROM thumbnails WHERE tenant_id = $1 ${after} ORDER BY key LIMIT $2`, params);
   return { items: rows.slice(0, page.limit).map(thumbnailOf), more: rows.length > page.limit };
 }
 
@@ -260,12 +272,10 @@ export async function tenantCatalog(q: Queryable, tenantId: string): Promise<{ v
   };
 }
 
-/** Removes tombstones and whatever rows they still hold. */
+/** Removes tombstones (their thumbnail rows went with the video). */
 export async function purgeTombstones(q: Queryable, tenantId: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const listed = JSON.stringify(ids);
-  await q.query('DELETE FROM thumbnails WHERE tenant_id = $1 AND video_id IN (SELECT jsonb_array_elements_text($2::jsonb))', [tenantId, listed]);
-  await q.query('DELETE FROM videos WHERE tenant_id = $1 AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND deleted_at IS NOT NULL', [tenantId, listed]);
+  await q.query('DELETE FROM videos WHERE tenant_id = $1 AND id IN (SELECT jsonb_array_elements_text($2::jsonb)) AND deleted_at IS NOT NULL', [tenantId, JSON.stringify(ids)]);
 }
 
 /** The database's clock: what rows' recorded_at is compared with. */

@@ -97,8 +97,7 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
   async function videoRemoved(tenantId: string, bucket: string, id: string, key: string): Promise<IngestOutcome> {
     const removed = await records.tombstoneVideo(db, tenantId, id, key);
     if (!removed) return 'nothing to record';
-    await records.dropThumbnailsOf(db, tenantId, id);
-    await announce('video.deleted', removed);
+    await announce('video.deleted', removed.video);
     // The video went from outside the API: its outputs go with it (late ones are removed as they come).
     await deleteUnder(store, bucket, outputPrefix(id));
     return 'video deleted';
@@ -164,15 +163,18 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
 
   async function outputCreated(tenantId: string, change: ObjectChange, videoId: string): Promise<IngestOutcome> {
     const { bucket, key } = change;
-    if ((await records.videoState(db, tenantId, videoId)) === 'deleted') return removeLateOutput(bucket, key);
+    const state = await records.videoState(db, tenantId, videoId);
+    if (state === 'deleted') return removeLateOutput(bucket, key);
     if (key === thumbnailMetaKey(videoId)) return metaArrived(tenantId, bucket, videoId, key);
     if (key === thumbnailErrorKey(videoId)) return failureArrived(tenantId, bucket, videoId, key);
     const thumbnail = parseThumbnailKey(key);
-    if (!thumbnail) return 'nothing to record';
+    // A thumbnail before its video is known is recorded with its meta.json, which comes last.
+    if (!thumbnail || state === 'unknown') return 'nothing to record';
     const size = change.size ?? (await store.head(bucket, key))?.size;
     if (size === undefined) return 'nothing to record';
-    const recorded = await records.recordThumbnail(db, tenantId, { videoId, key, width: thumbnail.width, size, createdAt: change.at });
-    return recorded ? 'thumbnail recorded' : removeLateOutput(bucket, key);
+    if (await records.recordThumbnail(db, tenantId, { videoId, key, width: thumbnail.width, size, createdAt: change.at })) return 'thumbnail recorded';
+    // Deleted meanwhile: its DELETE may have listed the outputs before this one was written.
+    return (await records.videoState(db, tenantId, videoId)) === 'deleted' ? removeLateOutput(bucket, key) : 'nothing to record';
   }
 
   return {

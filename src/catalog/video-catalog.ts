@@ -129,7 +129,7 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
       if (cursor !== undefined && !isVideoId(cursor)) throw new InvalidRequest('the cursor is not one this API returned');
       const page = await records.listVideos(db, tenantId, { status, limit, cursor });
       if (!page) throw new InvalidRequest('the cursor is not one this API returned');
-      return { items: page.items.map(listItemOf), nextCursor: page.nextCursor };
+      return page;
     },
 
     async thumbnails(tenantId, { limit, cursor }) {
@@ -147,11 +147,10 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
         await deleteUnder(store, bucket, videoPrefix(id));
         await deleteUnder(store, bucket, outputPrefix(id));
       } catch (error) {
-        await records.reviveVideo(db, tenantId, id);
+        await db.transaction((tx) => records.reviveVideo(tx, tenantId, removed));
         throw error;
       }
-      await records.dropThumbnailsOf(db, tenantId, id);
-      await announce('video.deleted', removed);
+      await announce('video.deleted', removed.video);
     },
 
     async thumbnailerGaveUp(bucket, videoKey, reason) {

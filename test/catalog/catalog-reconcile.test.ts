@@ -74,8 +74,9 @@ t.test('the reconcile brings the catalog in line with the bucket', async (t) => 
   // Known, its object gone (removed past the events), and a thumbnail row whose file is gone.
   const vanished = newVideoId();
   await upload(vanished, 'vanished.mp4');
-  await catalog.enqueue([{ change: 'created', bucket, key: thumbnailKey(missed, 160, 'jpeg'), size: 5, at: new Date().toISOString() }]);
+  await catalog.enqueue([{ change: 'created', bucket, key: thumbnailKey(broken, 160, 'jpeg'), size: 5, at: new Date().toISOString() }]);
   await fixture.caughtUp();
+  t.same((await catalog.thumbnails(tenantId, { limit: 100 })).items.map((item) => item.key), [thumbnailKey(broken, 160, 'jpeg')], 'a thumbnail row whose file is not there');
   // Deleted, with an output the thumbnailer wrote after the delete and whose event was lost.
   const deleted = newVideoId();
   await put(videoKey(deleted, 'deleted.mp4'), Buffer.alloc(10, 3), 'video/mp4');

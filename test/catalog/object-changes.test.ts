@@ -137,9 +137,7 @@ t.test('object changes in any order, late and twice, and the webhook events they
     const id = newVideoId();
     const key = videoKey(id, 'stills.mp4');
     await put(key, Buffer.alloc(500, 5), 'video/mp4');
-    // The thumbnails before their video: kept, and shown once the video is known.
     const sizes = [await put(thumbnailKey(id, 96, 'jpeg'), Buffer.alloc(11, 1)), await put(thumbnailKey(id, 160, 'jpeg'), Buffer.alloc(22, 1))];
-    await apply({ change: 'created', key: thumbnailKey(id, 96, 'jpeg'), size: sizes[0] }, { change: 'created', key: thumbnailKey(id, 160, 'jpeg') });
     const ours = async () => {
       const items = [];
       let cursor: string | undefined;
@@ -150,8 +148,12 @@ t.test('object changes in any order, late and twice, and the webhook events they
       } while (cursor);
       return items.filter((item) => item.videoId === id);
     };
-    t.same(await ours(), [], 'not listed while their video is unknown');
+    // Before their video is known: not recorded (its meta.json records them), and left in the bucket.
+    await apply({ change: 'created', key: thumbnailKey(id, 96, 'jpeg'), size: sizes[0] });
+    t.same(await ours(), [], 'a thumbnail of a video the catalog does not know is not listed');
+    t.ok(await exists(s3, bucket, thumbnailKey(id, 96, 'jpeg')), 'and its file stays');
     await apply({ change: 'created', key, size: 500 });
+    await apply({ change: 'created', key: thumbnailKey(id, 96, 'jpeg'), size: sizes[0] }, { change: 'created', key: thumbnailKey(id, 160, 'jpeg') });
     t.same(
       (await ours()).map(({ key: k, width, size }) => ({ key: k, width, size })),
       [
