@@ -1,10 +1,12 @@
-// Benchmark (not a test): the catalog's read paths against GET /healthz on one server, in one run.
-// A tenant gets 50 videos with 2 widths each (100 thumbnails), uploaded through POST /videos and
-// processed by the real thumbnailer; then `wrk` (Debian's package) drives GET /healthz,
-// GET /thumbnails?limit=100, GET /videos?limit=100 and GET /videos/:id, each for a while at 50
-// connections. Prints req/s, p50 and p99 per route, the ratio of each to /healthz's throughput, and
-// the server's peak RSS over the reads (it runs in a child process; the peak is reset through
-// /proc/<pid>/clear_refs before the first route, then read from VmHWM).
+// Benchmark (not a test): the catalog's read paths against GET /healthz on one server, in one run,
+// once on each database: the embedded PGlite (the default, whose queries run on the server's own
+// thread) and a PostgreSQL server (the scale-out shape). A tenant gets 50 videos with 2 widths each
+// (100 thumbnails), uploaded through POST /videos and processed by the real thumbnailer; then `wrk`
+// (Debian's package) drives GET /healthz, GET /thumbnails?limit=100, GET /videos?limit=100 and
+// GET /videos/:id, each for a while at 50 connections. Prints req/s, p50 and p99 per route, the
+// ratio of each to /healthz's throughput, and the server's peak RSS over the reads (it runs in a
+// child process; the peak is reset through /proc/<pid>/clear_refs before the first route, then read
+// from VmHWM).
 // Goal (issue 12): each read at least a quarter of /healthz's throughput, with p99 under 100 ms.
 // Run: npm run bench:reads   (writes bench/results/reads.md; needs `wrk`: apt-get install wrk)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +19,7 @@ import { promisify } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { projectRoot } from '../src/domain/toolchain.js';
 import { freePort } from '../src/local/free-port.js';
+import { startPostgresServer } from '../src/local/postgres-server.js';
 import { startService } from '../src/service.js';
 import { makeVideo } from '../test/helpers/videos.js';
 
@@ -38,13 +41,20 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void service.close().then(() => process.exit(0)));
 }
 
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; started: Started }> {
+async function startChild(dataDir: string, databaseUrl: string | undefined): Promise<{ child: ChildProcess; started: Started }> {
   const port = await freePort();
   let s3Port = await freePort();
   while (s3Port === port) s3Port = await freePort();
   const child = spawn(process.execPath, ['--import=tsx', 'bench/reads.ts', '--serve'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), THUMBFORGE_S3_PORT: String(s3Port), THUMBFORGE_DATA_DIR: dataDir, THUMBFORGE_ADMIN_TOKEN: randomBytes(24).toString('base64url') },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      THUMBFORGE_S3_PORT: String(s3Port),
+      THUMBFORGE_DATA_DIR: dataDir,
+      THUMBFORGE_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+      ...(databaseUrl && { THUMBFORGE_DATABASE_URL: databaseUrl }),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   for await (const line of createInterface({ input: child.stdout! })) {
@@ -84,13 +94,11 @@ async function drive(url: string, route: string, token: string | undefined): Pro
   return { route, requestsPerSecond, p50Ms: percentile('50'), p99Ms: percentile('99'), errors };
 }
 
-async function main(): Promise<void> {
-  await run('wrk', ['--version']).catch((error: { code?: string; stdout?: string }) => {
-    // wrk prints its version and exits 1.
-    if (error.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install wrk');
-  });
-  const dataDir = await mkdtemp(join(tmpdir(), 'thumbforge-bench-'));
-  const { child, started } = await startChild(dataDir);
+type Run = { database: string; measured: Measured[]; before: number; peak: number };
+
+/** One server on `databaseUrl` (or the embedded database): the tenant, its videos, then every route in turn. */
+async function measureOn(database: string, databaseUrl: string | undefined, dataDir: string): Promise<Run> {
+  const { child, started } = await startChild(dataDir, databaseUrl);
   const admin = { authorization: `Bearer ${started.adminToken}`, 'content-type': 'application/json' };
   try {
     const created = await fetch(`${started.url}/tenants`, { method: 'POST', headers: admin, body: JSON.stringify({ id: TENANT, thumbnail: { widths: WIDTHS } }) });
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
       const listed = (await (await tenantApi('/thumbnails?limit=100')).json()) as { items: unknown[] };
       return page.items.length === VIDEOS && listed.items.length === thumbnails ? page.items : undefined;
     }, `${VIDEOS} videos ready with ${thumbnails} thumbnails`);
-    console.log(`${VIDEOS} videos ready, ${thumbnails} thumbnails in the catalog; driving each route for ${SECONDS_PER_ROUTE} s at ${CONNECTIONS} connections`);
+    console.log(`${database}: ${VIDEOS} videos ready, ${thumbnails} thumbnails in the catalog; driving each route for ${SECONDS_PER_ROUTE} s at ${CONNECTIONS} connections`);
 
     const pid = child.pid!;
     const before = await vm(pid, 'VmRSS');
@@ -130,38 +138,64 @@ async function main(): Promise<void> {
     for (const [route, token] of routes) {
       const result = await drive(started.url, route, token);
       measured.push(result);
-      console.log(`${route}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms${result.errors ? ` (${result.errors})` : ''}`);
+      console.log(`${database} ${route}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms${result.errors ? ` (${result.errors})` : ''}`);
     }
-    const peak = await vm(pid, 'VmHWM');
-    const healthz = measured[0]!.requestsPerSecond;
-    const rows = measured.map((m, index) => {
-      const ratio = m.requestsPerSecond / healthz;
-      const goal = index === 0 ? '' : ratio >= 0.25 && m.p99Ms < 100 ? 'met' : 'not met';
-      const route = m.route.startsWith('/videos/') && !m.route.includes('?') ? '/videos/:id' : m.route;
-      return `| \`GET ${route}\` | ${m.requestsPerSecond.toFixed(0)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${ratio.toFixed(2)} | ${goal} | ${m.errors || 'none'} |`;
-    });
-    const report = [
-      '# Reads from the catalog vs GET /healthz, one server',
-      '',
-      `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, local target (embedded PGlite, versitygw on loopback).`,
-      `One tenant with ${VIDEOS} videos × ${WIDTHS.length} widths = ${thumbnails} thumbnails, made by the real thumbnailer. Each route driven by \`wrk -t2 -c${CONNECTIONS} -d${SECONDS_PER_ROUTE}s --latency\``,
-      'in turn, with the tenant\'s key (GET /healthz without); the bench client shares the machine with the server.',
-      'Goal (issue 12): each read at least a quarter of /healthz\'s throughput, with p99 under 100 ms.',
-      '',
-      '| request | req/s | p50 (ms) | p99 (ms) | vs /healthz | goal | errors |',
-      '|---|---|---|---|---|---|---|',
-      ...rows,
-      '',
-      `Server RSS before the reads ${(before / MiB).toFixed(0)} MiB, peak during them ${(peak / MiB).toFixed(0)} MiB (VmHWM after a reset).`,
-      '',
-    ].join('\n');
-    await writeFile(RESULT, report);
-    console.log(`\n${report}\nwritten to ${RESULT}`);
+    return { database, measured, before, peak: await vm(pid, 'VmHWM') };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+function rowsOf(run: Run): string[] {
+  const healthz = run.measured[0]!.requestsPerSecond;
+  return run.measured.map((m, index) => {
+    const ratio = m.requestsPerSecond / healthz;
+    const goal = index === 0 ? '' : ratio >= 0.25 && m.p99Ms < 100 ? 'met' : 'not met';
+    const route = m.route.startsWith('/videos/') ? '/videos/:id' : m.route;
+    return `| ${run.database} | \`GET ${route}\` | ${m.requestsPerSecond.toFixed(0)} | ${m.p50Ms.toFixed(1)} | ${m.p99Ms.toFixed(1)} | ${ratio.toFixed(2)} | ${goal} | ${m.errors || 'none'} |`;
+  });
+}
+
+async function main(): Promise<void> {
+  await run('wrk', ['--version']).catch((error: { code?: string }) => {
+    // wrk prints its version and exits 1.
+    if (error.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install wrk');
+  });
+  const root = await mkdtemp(join(tmpdir(), 'thumbforge-bench-'));
+  const runs: Run[] = [];
+  try {
+    runs.push(await measureOn('PGlite (embedded)', undefined, join(root, 'pglite')));
+    // A directory of its own: as root, the server runs as `postgres`, which cannot enter another's.
+    const postgresDir = await mkdtemp(join(tmpdir(), 'thumbforge-bench-pg-'));
+    const postgres = await startPostgresServer({ dir: postgresDir });
+    try {
+      runs.push(await measureOn('PostgreSQL server', postgres.url, join(root, 'server')));
+    } finally {
+      await postgres.stop();
+      await rm(postgresDir, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  const thumbnails = VIDEOS * WIDTHS.length;
+  const report = [
+    '# Reads from the catalog vs GET /healthz, one server',
+    '',
+    `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, local target (versitygw on loopback), once per database.`,
+    `One tenant with ${VIDEOS} videos × ${WIDTHS.length} widths = ${thumbnails} thumbnails, made by the real thumbnailer. Each route driven by \`wrk -t2 -c${CONNECTIONS} -d${SECONDS_PER_ROUTE}s --latency\``,
+    "in turn, with the tenant's key (GET /healthz without); wrk shares the machine's cores with the server (and, on the second run, PostgreSQL).",
+    "Goal (issue 12): each read at least a quarter of /healthz's throughput, with p99 under 100 ms. Links are presigned by `storage.presignGet` as this branch has it.",
+    '',
+    '| database | request | req/s | p50 (ms) | p99 (ms) | vs /healthz | goal | errors |',
+    '|---|---|---|---|---|---|---|---|',
+    ...runs.flatMap(rowsOf),
+    '',
+    ...runs.map((r) => `${r.database}: server RSS before the reads ${(r.before / MiB).toFixed(0)} MiB, peak during them ${(r.peak / MiB).toFixed(0)} MiB (VmHWM after a reset).`),
+    '',
+  ].join('\n');
+  await writeFile(RESULT, report);
+  console.log(`\n${report}\nwritten to ${RESULT}`);
 }
 
 if (process.argv.includes('--serve')) await serve();
