@@ -1,8 +1,9 @@
 // POST /internal/object-events: where the local object store posts its events, handed to the
 // function runner. Hidden from the API document; the per-start secret in the URL is compared in
 // constant time and a wrong one gets a plain 404, as if the route did not exist. It answers 200
-// only once the event is a durable job, and 503 when it could not be made one: never an ack for
-// an event that would be lost (the store does not retry; the runner's reconcile is the backstop).
+// only once the event's jobs (the thumbnailer's and the catalog's) are durable, and 503 when they
+// could not be made: never an ack for an event that would be lost (the store does not retry; the
+// runner's and the catalog's reconciles are the backstop).
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { sameSecret } from '../../../domain/api-keys.js';
