@@ -3,7 +3,6 @@
 // The image copies the compiled handler, so `npm run build` runs before this program.
 import { join } from 'node:path';
 import { projectRoot } from '../domain/toolchain.js';
-import * as awsx from '@pulumi/awsx';
 
 export const PLATFORM_PROJECT = 'thumbforge-platform';
 export const PLATFORM_IMAGE_OUTPUT = 'imageUri';
@@ -14,6 +13,8 @@ export const LAMBDA_IMAGE_DOCKERFILE = join(projectRoot, 'src', 'lambda-image', 
 
 export function platformProgram() {
   return async () => {
+    // Loaded by the engine run, never by a replica that only references the image.
+    const awsx = await import('@pulumi/awsx');
     const repository = new awsx.ecr.Repository('thumbnailer', { forceDelete: true });
     const image = new awsx.ecr.Image('thumbnailer', {
       repositoryUrl: repository.url,

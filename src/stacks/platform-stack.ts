@@ -2,7 +2,8 @@
 // image), in the same backend as the tenant stacks, so they can reference its output. It needs a
 // Docker daemon to build the image, so an operator runs it (`npm run platform`), never the service.
 import { join } from 'node:path';
-import { LocalWorkspace, type EngineEvent, type Stack } from '@pulumi/pulumi/automation/index.js';
+import type { EngineEvent, Stack } from '@pulumi/pulumi/automation/index.js';
+import { automation } from './automation.js';
 import { createEngineWorkspace } from './engine-workspace.js';
 import { PLATFORM_IMAGE_OUTPUT, PLATFORM_PROJECT, platformProgram } from './platform-program.js';
 import type { AwsTarget } from './tenant-target.js';
@@ -17,6 +18,7 @@ async function platformStack(target: AwsTarget, dataDir: string): Promise<Stack>
   // An operator's run, one at a time: a fixed work dir under the data dir keeps its stack settings.
   const scratchDir = join(dataDir, 'platform');
   const workspace = createEngineWorkspace({ target, dataDir, scratchDir, projectName: PLATFORM_PROJECT });
+  const { LocalWorkspace } = await automation();
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: PLATFORM_STACK_NAME, projectName: PLATFORM_PROJECT, program: platformProgram() },
     await workspace.options(PLATFORM_STACK_NAME, join(scratchDir, 'work')),

@@ -6,11 +6,12 @@
 // can lapse and the job move on; a cancel asked of a running operation ends its engine run and
 // refreshes the stack before the operation is recorded as cancelled.
 // It never lets an engine error escape as an exception, except to hand the job to another replica.
-import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
+import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { statusAfter, type OperationKind, type OperationStatus } from '../domain/tenant-lifecycle.js';
 import { describeFailure } from '../stacks/operation-failure.js';
+import { isStackLocked } from '../stacks/automation.js';
 import { terminateEngineRuns } from '../stacks/engine-processes.js';
 import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
 import type { DriftReport } from '../stacks/tenant-outputs.js';
@@ -156,7 +157,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
           else drift = await stacks.previewRefresh(context, { onEvent, signal });
           break;
         } catch (error) {
-          if (!(error instanceof ConcurrentUpdateError) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
+          if (!isStackLocked(error) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
           logger.warn(log, 'stack busy in another process; retrying');
           await new Promise((resolve) => setTimeout(resolve, CONCURRENT_UPDATE_BACKOFF_MS * attempt));
         }
