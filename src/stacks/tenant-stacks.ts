@@ -48,7 +48,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
   function program(tenantId: string, settings: ThumbnailSettings): PulumiFn {
     return target.kind === 'local'
       ? localTenantProgram({ tenantId, settings, region: target.connection.region })
-      : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image });
+      : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image, deleteTimeoutSeconds: target.deleteTimeoutSeconds });
   }
 
   /**
