@@ -21,7 +21,7 @@ import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
-import { createTenantStacks, PLATFORM_STACK, type AwsTarget, type TenantTarget } from './stacks/index.js';
+import { createTenantStacks, PLATFORM_STACK, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
 
 export type RunningService = {
@@ -46,6 +46,7 @@ export function awsTargetOf(config: Config): AwsTarget {
     passphrase: config.pulumiPassphrase,
     // Without an image URI, tenant stacks read the image from the platform stack (`npm run platform`).
     image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
+    deleteTimeoutSeconds: resourceDeleteTimeoutSeconds(config.operationTimeoutSeconds),
   };
 }
 

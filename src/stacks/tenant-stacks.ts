@@ -49,7 +49,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     return async () =>
       target.kind === 'local'
         ? (await import('./local-program.js')).localTenantProgram({ tenantId, settings, region: target.connection.region })()
-        : (await import('./aws-program.js')).awsTenantProgram({ tenantId, settings, region: target.region, image: target.image })();
+        : (await import('./aws-program.js')).awsTenantProgram({ tenantId, settings, region: target.region, image: target.image, deleteTimeoutSeconds: target.deleteTimeoutSeconds })();
   }
 
   /**

@@ -5,7 +5,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js';
 import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
-import { awsTenantProgram } from '../../src/stacks/aws-program.js';
+import { awsTenantProgram, tenantTags } from '../../src/stacks/aws-program.js';
+import { resourceDeleteTimeoutSeconds } from '../../src/stacks/tenant-target.js';
 import { platformProgram } from '../../src/stacks/platform-program.js';
 import { projectRoot } from '../../src/domain/toolchain.js';
 import { existsSync } from 'node:fs';
@@ -16,14 +17,16 @@ import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/tri
 const ACCOUNT = '123456789012';
 const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
+const DELETE_TIMEOUT_SECONDS = resourceDeleteTimeoutSeconds(1800);
 
-type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[] };
+type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[]; deleteTimeout: string };
 let registered: Registered[] = [];
 
 pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
+      const request = requests.get(`${args.type}::${args.name}`);
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: request?.dependsOn ?? [], deleteTimeout: request?.deleteTimeout ?? '' });
       const arns: Record<string, string> = {
         'aws:s3/bucket:Bucket': `arn:aws:s3:::${args.inputs.bucket}`,
         'aws:lambda/function:Function': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${args.inputs.name}`,
@@ -49,14 +52,15 @@ pulumi.runtime.setMocks(
   false,
 );
 
-// The engine orders steps by the dependency URNs in each registration request, which the mocks'
-// newResource does not see: record them from the request as the mock monitor receives it.
-type RegisterRequest = { getType(): string; getName(): string; getDependenciesList(): string[] };
-const dependencies = new Map<string, string[]>();
+// The engine orders steps by the dependency URNs in each registration request, and bounds each
+// step by its custom timeouts, which the mocks' newResource does not see: record them from the
+// request as the mock monitor receives it.
+type RegisterRequest = { getType(): string; getName(): string; getDependenciesList(): string[]; getCustomtimeouts(): { getDelete(): string } | undefined };
+const requests = new Map<string, { dependsOn: string[]; deleteTimeout: string }>();
 const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): void };
 const registerResource = monitor.registerResource.bind(monitor);
 monitor.registerResource = (request, callback) => {
-  dependencies.set(`${request.getType()}::${request.getName()}`, request.getDependenciesList());
+  requests.set(`${request.getType()}::${request.getName()}`, { dependsOn: request.getDependenciesList(), deleteTimeout: request.getCustomtimeouts()?.getDelete() ?? '' });
   registerResource(request, callback);
 };
 
@@ -64,7 +68,7 @@ const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => outpu
 
 async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }) {
   registered = [];
-  const outputs = await awsTenantProgram({ tenantId, settings, region, image })();
+  const outputs = await awsTenantProgram({ tenantId, settings, region, image, deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
   // Registrations no output depends on (the notification is last in line) may still be on their way
   // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
@@ -166,6 +170,33 @@ t.test('the function, its invoke permission and the notification that depends on
   const dependsOn = one('aws:s3/bucketNotification:BucketNotification').dependsOn;
   t.ok(dependsOn.some((urn) => urn.endsWith('::aws:lambda/permission:Permission::function-invoke-from-bucket')), 'the engine creates the notification after the permission');
   t.ok(one('aws:lambda/function:Function').dependsOn.some((urn) => urn.endsWith('::aws:iam/rolePolicy:RolePolicy::function-policy')), 'and the function after its role policy');
+});
+
+t.test('every taggable resource carries the app and tenant tags', async (t) => {
+  const { registered } = await run('acme');
+  // The S3 sub-resources (public access block, encryption, ownership, lifecycle, notification), the
+  // inline role policy and the invoke permission have no tags in AWS.
+  const taggable = ['aws:s3/bucket:Bucket', 'aws:cloudwatch/logGroup:LogGroup', 'aws:iam/role:Role', 'aws:lambda/function:Function'];
+  for (const type of taggable) {
+    const resource = registered.find((candidate) => candidate.type === type);
+    t.same(resource?.inputs.tags, { app: 'thumbforge', tenant: 'acme' }, `${type} is tagged`);
+  }
+  t.same(tenantTags('acme'), { app: 'thumbforge', tenant: 'acme' });
+  const untagged = registered.filter((resource) => !taggable.includes(resource.type)).map((resource) => resource.type);
+  t.ok(untagged.every((type) => /^aws:(s3\/bucket[A-Z]|iam\/rolePolicy|lambda\/permission)/.test(type)), `the rest cannot carry tags: ${untagged.join(', ')}`);
+});
+
+t.test('the function logs JSON, filtered by level', async (t) => {
+  const { one } = await run('acme');
+  t.match(one('aws:lambda/function:Function').inputs.loggingConfig, { logFormat: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: '/aws/lambda/thumbforge-acme' });
+});
+
+t.test('the bucket delete (which empties the bucket) is bounded below the operation timeout', async (t) => {
+  const { one } = await run('acme');
+  t.equal(one('aws:s3/bucket:Bucket').deleteTimeout, `${DELETE_TIMEOUT_SECONDS}s`);
+  t.equal(resourceDeleteTimeoutSeconds(1800), 1350, 'three quarters of the default 30 min operation timeout');
+  t.equal(resourceDeleteTimeoutSeconds(30), 60, 'never below a minute');
+  t.ok(resourceDeleteTimeoutSeconds(3600) < 3600);
 });
 
 t.test('an image from the platform stack is referenced, not built', async (t) => {
