@@ -36,6 +36,8 @@ const envSchema = z
       .trim()
       .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, 'must be a cron expression of five fields, such as "0 3 * * *"')
       .default('0 3 * * *'),
+    // Pulumi Cloud keeps stacks in an organization; a self-managed (s3://) backend calls its only one "organization".
+    THUMBFORGE_PULUMI_ORGANIZATION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a Pulumi organization name').default('organization'),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -68,6 +70,8 @@ export type Config = {
   pulumiPassphrase?: string;
   pulumiSecretsProvider: string;
   imageUri?: string;
+  /** The Pulumi organization the platform stack lives in (tenant stacks reference it there). */
+  pulumiOrganization: string;
   logLevel: string;
   /** A shared PostgreSQL server; unset means the embedded database (PGlite) under the data dir. */
   databaseUrl?: string;
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pulumiPassphrase: e.PULUMI_CONFIG_PASSPHRASE,
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER ?? 'passphrase',
     imageUri: e.THUMBFORGE_IMAGE_URI,
+    pulumiOrganization: e.THUMBFORGE_PULUMI_ORGANIZATION,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.THUMBFORGE_DATABASE_URL,
     replicaId: e.THUMBFORGE_REPLICA_ID ?? `${hostname()}-${process.pid}`,

@@ -21,7 +21,7 @@ import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
-import { createTenantStacks, PLATFORM_STACK, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
+import { createTenantStacks, platformStackName, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
 
 export type RunningService = {
@@ -45,7 +45,8 @@ export function awsTargetOf(config: Config): AwsTarget {
     secretsProvider: config.pulumiSecretsProvider,
     passphrase: config.pulumiPassphrase,
     // Without an image URI, tenant stacks read the image from the platform stack (`npm run platform`).
-    image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
+    pulumiOrganization: config.pulumiOrganization,
+    image: config.imageUri ? { uri: config.imageUri } : { platformStack: platformStackName(config.pulumiOrganization) },
     deleteTimeoutSeconds: resourceDeleteTimeoutSeconds(config.operationTimeoutSeconds),
   };
 }
@@ -146,7 +147,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       metrics,
     });
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
-    const { tenants } = operations;
+    const { tenants, rollouts } = operations;
 
     if (config.target === 'local') {
       const runner = await createFunctionRunner({
@@ -162,9 +163,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      deps = { tenants, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+      deps = { tenants, rollouts, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
     } else {
-      deps = { tenants, objectStore, ready: () => db!.ping(2_000) };
+      deps = { tenants, rollouts, objectStore, ready: () => db!.ping(2_000) };
     }
     provide(deps);
   } catch (error) {

@@ -29,4 +29,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // Set by a cancel of a running operation; the attempt running it sees it and ends the engine run.
     sql: 'ALTER TABLE operations ADD COLUMN cancel_requested_at timestamptz;',
   },
+  {
+    version: 7,
+    name: 'image rollouts',
+    // A rollout's tenants, each with the up that brings it the new image (or why it was left out).
+    sql: `
+      CREATE TABLE rollouts (id text PRIMARY KEY, concurrency integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz);
+      CREATE TABLE rollout_tenants (rollout_id text NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE, tenant_id text NOT NULL, operation_id text, skipped text, PRIMARY KEY (rollout_id, tenant_id));
+    `,
+  },
 ];

@@ -123,3 +123,20 @@ export class InvalidRequest extends DomainError {
   readonly kind = 'invalid-request';
   readonly title = 'Bad Request';
 }
+
+export class RolloutNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Rollout not found';
+  constructor(readonly rolloutId: string) {
+    super(`rollout "${rolloutId}" does not exist`);
+  }
+}
+
+/** One image rollout at a time: a second would race the first for the same tenants. */
+export class RolloutRunning extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Rollout running';
+  constructor(readonly rolloutId: string) {
+    super(`rollout "${rolloutId}" is still running; follow it with GET /rollouts/${rolloutId}, and start another once it has finished`);
+  }
+}

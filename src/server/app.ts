@@ -14,6 +14,7 @@ import auth from './plugins/auth.js';
 import httpMetrics, { type HttpMetrics } from './plugins/http-metrics.js';
 import healthRoutes from './routes/health/index.js';
 import tenantRoutes from './routes/tenants/index.js';
+import rolloutRoutes from './routes/rollouts/index.js';
 import videoRoutes from './routes/videos/index.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(tenantRoutes);
+  await app.register(rolloutRoutes);
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(thumbnailRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });

@@ -3,4 +3,4 @@
 export type { TenantOutputs, PreviewResult, DriftChange, DriftReport } from './tenant-outputs.js';
 export { resourceDeleteTimeoutSeconds, type TenantTarget, type LocalTarget, type AwsTarget } from './tenant-target.js';
 export { createTenantStacks, type TenantStacks, type StackContext } from './tenant-stacks.js';
-export { PLATFORM_STACK, previewPlatform, upPlatform } from './platform-stack.js';
+export { platformStackName, previewPlatform, upPlatform } from './platform-stack.js';

@@ -9,8 +9,14 @@ import { PLATFORM_IMAGE_OUTPUT, PLATFORM_PROJECT, platformProgram } from './plat
 import type { AwsTarget } from './tenant-target.js';
 
 export const PLATFORM_STACK_NAME = 'platform';
-/** Its fully qualified name in a self-managed (s3://) backend, as tenant stacks reference it. */
-export const PLATFORM_STACK = `organization/${PLATFORM_PROJECT}/${PLATFORM_STACK_NAME}`;
+
+/**
+ * The platform stack's fully qualified name, as it is created and as tenant stacks reference it:
+ * a self-managed (s3://) backend's organization is always "organization"; Pulumi Cloud's is yours.
+ */
+export function platformStackName(organization: string): string {
+  return `${organization}/${PLATFORM_PROJECT}/${PLATFORM_STACK_NAME}`;
+}
 
 export type PlatformCallOptions = { onEvent?: (event: EngineEvent) => void; signal: AbortSignal };
 
@@ -20,7 +26,7 @@ async function platformStack(target: AwsTarget, dataDir: string): Promise<Stack>
   const workspace = createEngineWorkspace({ target, dataDir, scratchDir, projectName: PLATFORM_PROJECT });
   const { LocalWorkspace } = await automation();
   const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: PLATFORM_STACK_NAME, projectName: PLATFORM_PROJECT, program: platformProgram() },
+    { stackName: platformStackName(target.pulumiOrganization), projectName: PLATFORM_PROJECT, program: platformProgram() },
     await workspace.options(PLATFORM_STACK_NAME, join(scratchDir, 'work')),
   );
   await stack.setConfig('aws:region', { value: target.region });

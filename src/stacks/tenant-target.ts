@@ -20,6 +20,8 @@ export type AwsTarget = {
   /** `passphrase` or an `awskms://…` key. */
   secretsProvider: string;
   passphrase?: string;
+  /** The Pulumi organization of the platform stack ("organization" on a self-managed backend). */
+  pulumiOrganization: string;
   /** The thumbnailer image: a pushed URI, or the fully qualified name of the platform stack that built it. */
   image: { uri: string } | { platformStack: string };
   /**

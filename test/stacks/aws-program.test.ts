@@ -7,9 +7,12 @@ import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnai
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
 import { awsTenantProgram, tenantTags } from '../../src/stacks/aws-program.js';
 import { resourceDeleteTimeoutSeconds } from '../../src/stacks/tenant-target.js';
-import { platformProgram } from '../../src/stacks/platform-program.js';
+import { platformProgram, THUMBNAILER_REPOSITORY } from '../../src/stacks/platform-program.js';
+import { platformStackName } from '../../src/stacks/platform-stack.js';
+import { loadConfig } from '../../src/config.js';
+import { awsTargetOf } from '../../src/service.js';
 import { projectRoot } from '../../src/domain/toolchain.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
@@ -229,4 +232,25 @@ t.test('the platform program builds the thumbnailer image once, from the reposit
   t.equal(image.dockerfile, join(projectRoot, 'src', 'lambda-image', 'Dockerfile'));
   t.ok(existsSync(image.dockerfile), 'the Dockerfile is there');
   t.equal(image.repositoryUrl, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer`);
+});
+
+t.test('the image repository has the name the service policy grants, and never loses an image a tenant references', async (t) => {
+  registered = [];
+  await value((await platformProgram()()).imageUri as pulumi.Output<string>);
+  const repository = registered.find((resource) => resource.type === 'awsx:ecr:Repository')!.inputs;
+  t.equal(repository.name, THUMBNAILER_REPOSITORY);
+  // docs/aws.md fills IMAGE_REPOSITORY in docs/service-iam-policy.json with this sed expression.
+  const guide = readFileSync(join(projectRoot, 'docs', 'aws.md'), 'utf8');
+  t.match(guide, `s/IMAGE_REPOSITORY/${THUMBNAILER_REPOSITORY}/g`, 'the policy the guide builds names this repository');
+  t.equal(repository.imageTagMutability, 'IMMUTABLE', 'a pushed tag never moves to another image');
+  t.same(repository.lifecyclePolicy, { skip: true }, 'no lifecycle policy expires images');
+  t.equal(repository.forceDelete, false, 'deleting the stack does not delete the images in it');
+});
+
+t.test('the platform stack is named in the configured Pulumi organization', async (t) => {
+  t.equal(platformStackName('organization'), 'organization/thumbforge-platform/platform', 'a self-managed backend');
+  t.equal(platformStackName('acme-corp'), 'acme-corp/thumbforge-platform/platform', 'Pulumi Cloud');
+  const config = loadConfig({ THUMBFORGE_TARGET: 'aws', AWS_REGION: 'eu-west-1', PULUMI_BACKEND_URL: 'https://api.pulumi.com', THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32), THUMBFORGE_DATABASE_URL: 'postgres://db/thumbforge', PULUMI_CONFIG_PASSPHRASE: 'p', THUMBFORGE_PULUMI_ORGANIZATION: 'acme-corp' });
+  t.same(awsTargetOf(config).image, { platformStack: 'acme-corp/thumbforge-platform/platform' }, 'tenant stacks reference it there');
+  t.throws(() => loadConfig({ THUMBFORGE_PULUMI_ORGANIZATION: 'no spaces' }), /THUMBFORGE_PULUMI_ORGANIZATION/);
 });
