@@ -16,6 +16,7 @@ import healthRoutes from './routes/health/index.js';
 import tenantRoutes from './routes/tenants/index.js';
 import videoRoutes from './routes/videos/index.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
+import webhookRoutes from './routes/webhooks/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
 import metricsRoutes, { type MetricsExposition } from './routes/metrics/index.js';
 import webConsole from './plugins/web-console.js';
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(tenantRoutes);
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(thumbnailRoutes);
+  await app.register(webhookRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });
   await app.register(webConsole);
   return app;

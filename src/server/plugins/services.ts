@@ -7,12 +7,14 @@ import fp from 'fastify-plugin';
 import type { S3Connection } from '../../domain/s3-connection.js';
 import { ServiceStarting } from '../../domain/errors.js';
 import type { TenantLifecycle } from '../../tenants/tenant-types.js';
+import type { WebhookEndpoints } from '../../webhooks/webhook-types.js';
 import { createObjectStorage } from '../storage/object-storage.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
 /** What the composition root hands the app. */
 export type ServiceDependencies = {
   tenants: TenantLifecycle;
+  webhooks: WebhookEndpoints;
   /** Whether the replica can serve: its database answers (readiness, not liveness). */
   ready(): Promise<boolean>;
   /** Where tenant buckets live: AWS, or the local object store. */
@@ -23,6 +25,7 @@ export type ServiceDependencies = {
 
 export type AppServices = {
   tenants: TenantLifecycle;
+  webhooks: WebhookEndpoints;
   ready(): Promise<boolean>;
   videos: VideoService;
   acceptObjectEvent?: (event: unknown) => Promise<void>;
@@ -43,7 +46,7 @@ export default fp(
       const storage = createObjectStorage(deps.objectStore, { timeoutSeconds: options.storageTimeoutSeconds });
       closeStorage = () => storage.close();
       const videos = createVideoService({ tenants: deps.tenants, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
-      return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
+      return { tenants: deps.tenants, webhooks: deps.webhooks, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
     let started = false;
     ready.then(
