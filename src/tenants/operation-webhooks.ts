@@ -2,7 +2,6 @@
 // operation.failed (a cancelled one is neither), and tenant.ready or tenant.failed when the
 // operation moved the tenant there. Called once the change is committed; a publish that fails is
 // logged, and never changes or fails the operation.
-import type { Logger } from 'pino';
 import type { WebhookEvent, WebhookEventSink } from '../domain/webhook-events.js';
 import type { Operation, Tenant, TenantStatus } from './tenant-types.js';
 
@@ -21,7 +20,7 @@ export function operationEndEvents({ operation, tenant }: OperationEnd): Webhook
   return events;
 }
 
-export async function announceOperationEnd(sink: WebhookEventSink | undefined, logger: Pick<Logger, 'error'>, end: OperationEnd): Promise<void> {
+export async function announceOperationEnd(sink: WebhookEventSink | undefined, logger: { error(details: object, message?: string): void }, end: OperationEnd): Promise<void> {
   if (!sink) return;
   for (const event of operationEndEvents(end)) {
     await sink.publish(event).catch((error: unknown) => {
