@@ -3,9 +3,9 @@
 // hangs (ended by the sender's timeout) and then fails is retried under the same webhook-id until
 // it answers 2xx; one that keeps failing ends failed after its attempts; a waiting retry shows when
 // it is due, and a redelivery replaces it; deleting an endpoint or a tenant removes its deliveries
-// and a retry left waiting then sends nothing; signing secrets are sealed at rest.
+// and a retry left waiting then sends nothing; signing secrets are sealed at rest. The first part
+// runs on both database backends.
 import t, { type Test } from 'tap';
-import { openDatabase } from '../../src/db/database.js';
 import { createJobEngine } from '../../src/db/job-engine.js';
 import { migrate } from '../../src/db/migrate.js';
 import { WebhookDeliveryNotFound, WebhookEndpointNotFound, TenantNotFound, WebhookUrlRefused } from '../../src/domain/errors.js';
@@ -15,7 +15,7 @@ import { DELIVERIES_QUEUE } from '../../src/webhooks/delivery-queue.js';
 import type { AttemptOutcome } from '../../src/webhooks/delivery-attempt.js';
 import { createSecretBox } from '../../src/webhooks/signing-secrets.js';
 import { startWebhooks } from '../../src/webhooks/webhooks.js';
-import { tempDir } from '../helpers/local-store.js';
+import { testBackends, type TestBackend } from '../helpers/databases.js';
 import { eventually, quietLogger } from '../helpers/stacks.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -25,8 +25,8 @@ const SECRET_KEY = 'test-webhook-secret-key-of-32-characters';
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
 
 /** A database, a job engine and the webhooks on them, with tenants acme and globex; all stopped by the test. */
-async function openWebhooks(t: Test, options: { retryDelaySeconds: number; maxAttempts?: number }) {
-  const db = await openDatabase({ dataDir: await tempDir(t) });
+async function openWebhooks(t: Test, backend: TestBackend, options: { retryDelaySeconds: number; maxAttempts?: number }) {
+  const db = await (await backend.store(t)).open();
   await migrate(db);
   const boss = await createJobEngine({ db, replicaId: 'webhooks-test', heartbeatSeconds: 10, logger: quietLogger });
   const attempts: Array<AttemptOutcome['outcome']> = [];
@@ -41,10 +41,10 @@ async function openWebhooks(t: Test, options: { retryDelaySeconds: number; maxAt
     logger: quietLogger,
     metrics: { webhookAttempted: ({ outcome }) => attempts.push(outcome) },
   });
+  // Before the database closes (its own teardown, registered earlier, runs later).
   t.teardown(async () => {
     await webhooks.stop();
     await boss.stop({ graceful: false, close: true, timeout: 5_000 });
-    await db.close();
   });
   for (const id of ['acme', 'globex']) await insertTenant(db, { id, status: 'ready', settings: DEFAULT_THUMBNAIL_SETTINGS, lastOperationId: `op-${id}` });
   const page = { limit: 100 };
@@ -57,8 +57,8 @@ async function openWebhooks(t: Test, options: { retryDelaySeconds: number; maxAt
   return { db, boss, webhooks, attempts, deliveries, settled };
 }
 
-t.test('retries under one webhook-id until a 2xx; failed once the attempts run out; other tenants and types get nothing', async (t) => {
-  const { db, webhooks, attempts, deliveries, settled } = await openWebhooks(t, { retryDelaySeconds: 1 });
+for (const backend of testBackends) t.test(`on ${backend.kind}: retries under one webhook-id until a 2xx; failed once the attempts run out; other tenants and types get nothing`, async (t) => {
+  const { db, webhooks, attempts, deliveries, settled } = await openWebhooks(t, backend, { retryDelaySeconds: 1 });
   const flaky = await startWebhookReceiver(t, (attempt) => (attempt === 1 ? 'hang' : attempt === 2 ? 500 : 204));
   const failing = await startWebhookReceiver(t, () => 503);
   const videosOnly = await startWebhookReceiver(t);
@@ -136,7 +136,7 @@ t.test('retries under one webhook-id until a 2xx; failed once the attempts run o
 
 t.test('a waiting retry shows when it is due; a redelivery replaces it; deleting an endpoint or a tenant stops its deliveries', async (t) => {
   // Retries 10-20 s after a failed attempt: time enough to read the log between attempts.
-  const { db, boss, webhooks, deliveries } = await openWebhooks(t, { retryDelaySeconds: 10 });
+  const { db, boss, webhooks, deliveries } = await openWebhooks(t, testBackends[0]!, { retryDelaySeconds: 10 });
   let healthy = false;
   const receiver = await startWebhookReceiver(t, () => (healthy ? 204 : 500));
   const { endpoint, secret } = await webhooks.endpoints.create('acme', { url: receiver.url });
