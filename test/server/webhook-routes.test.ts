@@ -1,10 +1,14 @@
-// /webhooks on the whole service (local target, real engine): endpoints added while two tenants
+// /webhooks on the whole service (local target, real engine): endpoints added while tenants
 // provision get verifiable tenant.ready and operation.succeeded messages, through a receiver that
-// hangs on each message's first attempt and fails its second; the delivery log shows the attempts
-// under one webhook-id; redelivery; each tenant sees only its own endpoints (another's are 404,
-// and nothing of theirs changes); refused URLs and bad input are 400 problems that write nothing;
-// every answer is in the API document.
+// hangs on each message's first attempt and fails its second, and a tenant whose provisioning
+// fails gets tenant.failed and operation.failed (then tenant.ready after its retry); the delivery
+// log shows the attempts under one webhook-id; redelivery; each tenant sees only its own
+// endpoints (another's are 404, and nothing of theirs changes); refused URLs and bad input are 400
+// problems that write nothing; every answer is in the API document.
 import t from 'tap';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { startTestService, type ApiCall } from '../helpers/service.js';
 import { processFreezer } from '../helpers/processes.js';
 import { eventually } from '../helpers/stacks.js';
@@ -42,6 +46,12 @@ t.test('webhook routes on the local target', async (t) => {
   const flakyEndpoint = await create(flaky, { url: flaky.url }, {}, '?tenant=acme');
   const operationsEndpoint = await create(operationsOnly, { url: operationsOnly.url, events: ['operation.succeeded', 'operation.failed'] }, acmeKey);
   const globexEndpoint = await create(globexReceiver, { url: globexReceiver.url.replace('127.0.0.1', 'localhost') }, globexKey);
+  // initech's bucket cannot be made (a plain file where the store keeps its directory): its up fails.
+  const blocker = join(service.dataDir, 'buckets', bucketName('initech'));
+  await writeFile(blocker, 'in the way');
+  const initech = await json(await api('/tenants', { method: 'POST', json: { id: 'initech' } }));
+  const initechReceiver = await startWebhookReceiver(t);
+  await create(initechReceiver, { url: initechReceiver.url, events: ['tenant.failed', 'operation.failed', 'tenant.ready'] }, { token: initech.apiKey });
   t.equal((await json(await api('/tenants/acme'))).status, 'provisioning', 'the endpoints exist before the tenant is ready');
   thaw();
 
@@ -87,6 +97,18 @@ t.test('webhook routes on the local target', async (t) => {
     await eventually(() => globexReceiver.received.length >= 2 || undefined, "globex's messages");
     t.same(globexReceiver.received.map((message) => [message.message?.type, message.error]).sort(), [['operation.succeeded', undefined], ['tenant.ready', undefined]], 'globex gets its own, verified (through localhost)');
     t.ok(globexReceiver.received.every((message) => message.message?.data.id === 'globex' || message.message?.data.tenantId === 'globex'), 'and nothing of acme');
+  });
+
+  t.test('a failed provisioning: tenant.failed and operation.failed; its retry: tenant.ready', async (t) => {
+    await eventually(() => initechReceiver.received.length >= 2 || undefined, "initech's failure messages");
+    t.same(initechReceiver.received.map((message) => [message.message?.type, message.error]).sort(), [['operation.failed', undefined], ['tenant.failed', undefined]], 'both, verified');
+    const failed = initechReceiver.received.find((message) => message.message?.type === 'operation.failed')!.message!;
+    t.match(failed.data, { id: initech.operation.id, kind: 'up', status: 'failed', error: /cannot create bucket/ }, 'the operation and its error');
+    t.match(initechReceiver.received.find((message) => message.message?.type === 'tenant.failed')!.message!.data, { id: 'initech', status: 'failed' });
+    await rm(blocker);
+    t.equal((await api('/tenants/initech/retry', { method: 'POST' })).status, 202);
+    await eventually(() => initechReceiver.received.some((message) => message.message?.type === 'tenant.ready') || undefined, 'tenant.ready after the retry');
+    t.notOk(initechReceiver.received.some((message) => message.message?.type === 'operation.succeeded'), 'no operation.succeeded: the endpoint is not subscribed to it');
   });
 
   t.test('redelivery sends the same message again under its webhook-id', async (t) => {
