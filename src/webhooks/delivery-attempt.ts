@@ -35,16 +35,17 @@ const USER_AGENT = 'thumbforge-webhooks/1';
 export async function attemptDelivery(message: Message, options: AttemptOptions): Promise<AttemptOutcome> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const stopped = (): AttemptOutcome => (timeout.aborted ? timedOut(options.timeoutMs) : { outcome: 'unreachable', error: 'the attempt was stopped (the replica is stopping or lost its job)' });
   let url: URL;
   let addresses: Awaited<ReturnType<typeof allowedAddresses>>;
   try {
     url = parseEndpointUrl(message.url, options.policy);
-    addresses = await allowedAddresses(url, options.policy, options.resolve ?? systemResolver);
+    addresses = await allowedAddresses(url, options.policy, options.resolve ?? systemResolver, signal);
   } catch (error) {
     if (error instanceof WebhookUrlRefused) return { outcome: 'refused', error: error.message };
+    if (signal.aborted) return stopped();
     return { outcome: 'unreachable', error: `could not resolve the host: ${(error as Error).message}` };
   }
-  if (signal.aborted) return timeout.aborted ? timedOut(options.timeoutMs) : { outcome: 'unreachable', error: 'the attempt was stopped before it was sent' };
 
   const sentAt = new Date();
   const headers = {
@@ -65,11 +66,7 @@ export async function attemptDelivery(message: Message, options: AttemptOptions)
       // The status line decides; a body still coming is cut off by the attempt's signal, or ends by itself.
       resolve(status >= 200 && status < 300 ? { outcome: 'delivered', status } : { outcome: 'rejected', status });
     });
-    request.on('error', (error) => {
-      if (timeout.aborted) resolve(timedOut(options.timeoutMs));
-      else if (signal.aborted) resolve({ outcome: 'unreachable', error: 'the attempt was stopped (the replica is stopping or lost its job)' });
-      else resolve({ outcome: 'unreachable', error: error.message });
-    });
+    request.on('error', (error) => resolve(signal.aborted ? stopped() : { outcome: 'unreachable', error: error.message }));
     request.end(message.payload);
   });
 }

@@ -1,9 +1,10 @@
 // Runs the delivery jobs: each job is one attempt at a delivery, recorded in its log, and the
 // delivery is marked delivered on a 2xx, failed after its last attempt, pending otherwise (the job
 // then fails, so the job engine schedules the next attempt with its backoff). A job that no longer
-// carries its delivery (the endpoint was deleted, or a redelivery replaced the job) sends nothing.
-// The dead letter ends a delivery whose last attempt never got to record itself. It never logs a
-// secret or a payload, and never lets an outcome of the endpoint escape as anything but a retry.
+// carries a pending delivery (the endpoint was deleted, a redelivery replaced the job, or the
+// attempt was made but its job not completed) sends nothing. The dead letter ends a delivery whose
+// last attempt never got to record itself. It never logs a secret or a payload, and never lets an
+// outcome of the endpoint escape as anything but a retry.
 import type { JobWithMetadata } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
@@ -28,9 +29,12 @@ export type DeliveryWorkerDeps = {
   attempt: Omit<AttemptOptions, 'signal'>;
   /** Aborted when the replica stops: attempts in flight end at once (and are retried). */
   shutdown: AbortSignal;
-  logger: Pick<Logger, 'info' | 'warn'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   metrics?: WebhookMetrics;
 };
+
+/** The log's error for an attempt that could not be signed: nothing was sent. */
+const UNOPENED_SECRET = "not sent: the service cannot open the endpoint's signing secret (its key changed)";
 
 /** Its data is read (and checked) by readJobPayload. */
 type DeliveryJob = JobWithMetadata<unknown>;
@@ -40,14 +44,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   return async ([job]: DeliveryJob[]) => {
     const { deliveryId } = readJobPayload(deliveryJobPayload, job!.data);
     const message = await messageToSend(db, deliveryId);
-    if (!message || message.jobId !== job!.id) return;
+    if (!message || message.jobId !== job!.id || message.status !== 'pending') return;
 
     const startedAt = new Date();
     const started = performance.now();
-    const result = await attemptDelivery(
-      { id: message.id, url: message.url, payload: message.payload, secret: deps.secrets.open(message.endpointId, message.sealedSecret) },
-      { ...deps.attempt, signal: AbortSignal.any([deps.shutdown, job!.signal]) },
-    );
+    let secret: string;
+    try {
+      secret = deps.secrets.open(message.endpointId, message.sealedSecret);
+    } catch {
+      logger.error({ deliveryId, endpointId: message.endpointId }, 'the endpoint signing secret cannot be opened (sealed under another THUMBFORGE_WEBHOOK_SECRET_KEY?)');
+      await recordAttempt(db, { deliveryId, jobId: job!.id, status: job!.retryCount >= job!.retryLimit ? 'failed' : 'pending', startedAt, durationMs: 0, error: UNOPENED_SECRET });
+      throw new DeliveryNotYetMade(`delivery ${deliveryId}: ${UNOPENED_SECRET}`);
+    }
+    const result = await attemptDelivery({ id: message.id, url: message.url, payload: message.payload, secret }, { ...deps.attempt, signal: AbortSignal.any([deps.shutdown, job!.signal]) });
     const seconds = (performance.now() - started) / 1000;
     deps.metrics?.webhookAttempted({ outcome: result.outcome, seconds });
 

@@ -66,15 +66,29 @@ export function parseEndpointUrl(raw: string, policy: AddressPolicy): URL {
   return url;
 }
 
+/** How long creating an endpoint waits on DNS before keeping a name it could not resolve. */
+const CREATION_RESOLVE_TIMEOUT_MS = 5_000;
+
+/** The resolver's answer, or the signal's reason once it aborts (the lookup itself cannot be stopped). */
+function resolveUntil(resolve: HostResolver, host: string, signal: AbortSignal): Promise<ResolvedAddress[]> {
+  signal.throwIfAborted();
+  return new Promise((fulfil, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    resolve(host).then(fulfil, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /**
  * The addresses an attempt at `url` may connect to: the literal, or every address the name resolves
  * to, each one allowed (one refused address refuses the URL). Plain http must reach loopback only.
- * Throws WebhookUrlRefused for a refused address; a resolution failure is the resolver's error.
+ * Throws WebhookUrlRefused for a refused address; a resolution failure (or the signal's end) is the
+ * resolver's error (or the signal's reason).
  */
-export async function allowedAddresses(url: URL, policy: AddressPolicy, resolve: HostResolver): Promise<ResolvedAddress[]> {
+export async function allowedAddresses(url: URL, policy: AddressPolicy, resolve: HostResolver, signal: AbortSignal): Promise<ResolvedAddress[]> {
   const host = hostOf(url);
   const family = isIP(host);
-  const addresses = family !== 0 ? [{ address: host, family }] : await resolve(host);
+  const addresses = family !== 0 ? [{ address: host, family }] : await resolveUntil(resolve, host, signal);
   for (const { address } of addresses) {
     const refusal = url.protocol === 'http:' && !isLoopback(address) ? 'not a loopback address (plain http is for a loopback receiver only)' : addressRefusal(address, policy);
     if (refusal) throw new WebhookUrlRefused(family !== 0 ? `the webhook URL points at ${refusal}` : `the webhook host "${host}" resolves to ${address}: ${refusal}`);
@@ -85,13 +99,13 @@ export async function allowedAddresses(url: URL, policy: AddressPolicy, resolve:
 
 /**
  * An endpoint URL as it is kept (normalized), or WebhookUrlRefused saying why not. A name is
- * resolved now to refuse one that reaches a refused address; a name that does not resolve yet is
- * kept (each attempt resolves and checks it again).
+ * resolved now to refuse one that reaches a refused address; a name that does not resolve (yet, or
+ * within a few seconds) is kept: each attempt resolves and checks it again.
  */
 export async function checkEndpointUrl(raw: string, policy: AddressPolicy, resolve: HostResolver = systemResolver): Promise<string> {
   const url = parseEndpointUrl(raw, policy);
   try {
-    await allowedAddresses(url, policy, resolve);
+    await allowedAddresses(url, policy, resolve, AbortSignal.timeout(CREATION_RESOLVE_TIMEOUT_MS));
   } catch (error) {
     if (error instanceof WebhookUrlRefused) throw error;
   }

@@ -27,7 +27,7 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps): WebhookEndpo
   async function endpointOf(tenantId: string, endpointId: string) {
     const endpoint = await records.getEndpoint(db, tenantId, endpointId);
     if (!endpoint) {
-      if (!(await records.holdTenant(db, tenantId))) throw new TenantNotFound(tenantId);
+      if (!(await records.tenantExists(db, tenantId))) throw new TenantNotFound(tenantId);
       throw new WebhookEndpointNotFound(tenantId, endpointId);
     }
     return endpoint;
@@ -48,14 +48,14 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps): WebhookEndpo
       const secret = newSigningSecret();
       const id = ulid();
       const endpoint = await db.transaction(async (tx) => {
-        if (!(await records.holdTenant(tx, tenantId))) throw new TenantNotFound(tenantId);
+        if (!(await records.tenantExists(tx, tenantId))) throw new TenantNotFound(tenantId);
         return records.insertEndpoint(tx, { id, tenantId, url, eventTypes, sealedSecret: deps.secrets.seal(id, secret) });
       });
       return { endpoint, secret };
     },
 
     async list(tenantId, page) {
-      if (!(await records.holdTenant(db, tenantId))) throw new TenantNotFound(tenantId);
+      if (!(await records.tenantExists(db, tenantId))) throw new TenantNotFound(tenantId);
       return pageOrBadCursor(await records.listEndpoints(db, tenantId, page));
     },
 

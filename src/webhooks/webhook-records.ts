@@ -75,8 +75,8 @@ async function newestById<T extends Row & { id: string }>(
   return { items, nextCursor: rows.length > page.limit ? items.at(-1)!.id : null };
 }
 
-/** Whether the tenant exists; in a transaction, its row is held (FOR KEY SHARE) so it cannot go before the commit. */
-export async function holdTenant(q: Queryable, tenantId: string): Promise<boolean> {
+/** Whether the tenant exists; in a transaction, its row is also held (FOR KEY SHARE), so it cannot be deleted before the commit. */
+export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
   return (await q.query('SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE', [tenantId])).length === 1;
 }
 
@@ -152,16 +152,16 @@ export async function getDelivery(q: Queryable, endpointId: string, id: string, 
   return { delivery: deliveryOf(row, (await attemptsOf(q, [row.id])).get(row.id)!), jobId: row.job_id };
 }
 
-/** What an attempt sends, and where: the delivery's body, its endpoint's URL and sealed secret, and the job now carrying it. */
-export type MessageToSend = { id: string; endpointId: string; url: string; sealedSecret: string; payload: string; jobId: string | null };
+/** What an attempt sends, and where: the delivery's body and status, its endpoint's URL and sealed secret, and the job now carrying it. */
+export type MessageToSend = { id: string; endpointId: string; url: string; sealedSecret: string; payload: string; status: DeliveryStatus; jobId: string | null };
 
 export async function messageToSend(q: Queryable, deliveryId: string): Promise<MessageToSend | undefined> {
-  const rows = await q.query<{ id: string; endpoint_id: string; url: string; secret_ciphertext: string; payload: string; job_id: string | null }>(
-    `SELECT d.id, d.endpoint_id, e.url, e.secret_ciphertext, d.payload, d.job_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1`,
+  const rows = await q.query<{ id: string; endpoint_id: string; url: string; secret_ciphertext: string; payload: string; status: DeliveryStatus; job_id: string | null }>(
+    `SELECT d.id, d.endpoint_id, e.url, e.secret_ciphertext, d.payload, d.status, d.job_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1`,
     [deliveryId],
   );
   const row = rows[0];
-  return row && { id: row.id, endpointId: row.endpoint_id, url: row.url, sealedSecret: row.secret_ciphertext, payload: row.payload, jobId: row.job_id };
+  return row && { id: row.id, endpointId: row.endpoint_id, url: row.url, sealedSecret: row.secret_ciphertext, payload: row.payload, status: row.status, jobId: row.job_id };
 }
 
 /**

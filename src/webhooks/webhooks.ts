@@ -31,7 +31,7 @@ export type WebhooksOptions = {
   timeoutSeconds: number;
   /** The system resolver unless given. */
   resolve?: HostResolver;
-  logger: Pick<Logger, 'info' | 'warn'>;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   metrics?: WebhookMetrics;
 };
 

@@ -1,7 +1,7 @@
 // The webhook address rules: every refused class of address, as a literal and as what a name
-// resolves to (with an injected resolver), the scheme rules of each target, and an attempt that
+// resolves to (with an injected resolver), the scheme rules of each target, an attempt that
 // connects to the very address its one resolution checked (a real receiver on loopback, reached by
-// a name only the injected resolver knows).
+// a name only the injected resolver knows), and resolution bounded when the resolver never answers.
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -138,4 +138,14 @@ t.test('an attempt resolves once, refuses before connecting, and connects to the
   t.match(await attemptDelivery(message(`http://localhost:${port}/in`), { policy: aws, timeoutMs: 5_000, resolve }), { outcome: 'refused', error: /must be https/ }, 'a loopback endpoint on aws');
   t.equal(received.length, 1, 'no refused attempt reached a receiver');
   t.match(await attemptDelivery(message(`https://nowhere.test:${port}/in`), { policy: local, timeoutMs: 5_000, resolve }), { outcome: 'unreachable', error: /could not resolve.*ENOTFOUND/ }, 'a name that does not resolve');
+});
+
+t.test('a resolver that never answers: the attempt ends at its timeout; creation keeps the name after a few seconds', async (t) => {
+  const silent: HostResolver = () => new Promise(() => {});
+  // The bounds are AbortSignal timers, which do not keep a process alive on their own (a service's server does).
+  const alive = setInterval(() => {}, 1_000);
+  t.teardown(() => clearInterval(alive));
+  const message = { id: 'msg_01J0000000000000000000TEST', url: 'https://silent.test/in', payload: '{}', secret: newSigningSecret() };
+  t.same(await attemptDelivery(message, { policy: aws, timeoutMs: 300, resolve: silent }), { outcome: 'timed-out', error: 'no answer within 0.3 s' });
+  t.equal(await checkEndpointUrl('https://silent.test/in', aws, silent), 'https://silent.test/in', 'checked again by each attempt');
 });

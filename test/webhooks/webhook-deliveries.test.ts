@@ -3,7 +3,8 @@
 // hangs (ended by the sender's timeout) and then fails is retried under the same webhook-id until
 // it answers 2xx; one that keeps failing ends failed after its attempts; a waiting retry shows when
 // it is due, and a redelivery replaces it; deleting an endpoint or a tenant removes its deliveries
-// and a retry left waiting then sends nothing; signing secrets are sealed at rest. The first part
+// and a retry left waiting then sends nothing; signing secrets are sealed at rest, and one the
+// service cannot open is logged, not sent. The first part
 // runs on both database backends.
 import t, { type Test } from 'tap';
 import { createJobEngine } from '../../src/db/job-engine.js';
@@ -188,4 +189,16 @@ t.test('a waiting retry shows when it is due; a redelivery replaces it; deleting
   t.same(await db.query('SELECT id FROM webhook_endpoints WHERE tenant_id = $1', ['globex']), [], "the tenant's endpoints are gone");
   t.same(await db.query('SELECT id FROM webhook_deliveries WHERE tenant_id = $1', ['globex']), [], 'and their deliveries');
   t.type(await failure(webhooks.endpoints.list('globex', { limit: 10 })), TenantNotFound);
+
+  // A secret the service cannot open (sealed under another key): the attempt is logged, nothing is sent.
+  const broken = await webhooks.endpoints.create('acme', { url: receiver.url });
+  await db.query('UPDATE webhook_endpoints SET secret_ciphertext = $2 WHERE id = $1', [broken.endpoint.id, createSecretBox(`${SECRET_KEY}-rotated`).seal(broken.endpoint.id, broken.secret)]);
+  const sent = receiver.received.length;
+  await webhooks.events.publish({ type: 'video.ready', tenantId: 'acme', data: { id: 'video-1' } });
+  const [unsigned] = await eventually(async () => {
+    const items = await deliveries('acme', broken.endpoint.id);
+    return items[0]?.attempts === 1 ? items : undefined;
+  }, 'the attempt with the unopenable secret');
+  t.match(unsigned, { status: 'pending', lastError: /cannot open the endpoint's signing secret/, log: [{ attempt: 1, error: /not sent/ }] });
+  t.equal(receiver.received.length, sent, 'nothing was sent');
 });
