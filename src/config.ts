@@ -5,6 +5,9 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** Attempts of one webhook delivery: with the default backoff, the last one comes about a day after the first (README, Webhooks). */
+const WEBHOOK_DEFAULT_MAX_ATTEMPTS = 16;
+
 const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -38,6 +41,10 @@ const envSchema = z
       .default('0 3 * * *'),
     // Pulumi Cloud keeps stacks in an organization; a self-managed (s3://) backend calls its only one "organization".
     THUMBFORGE_PULUMI_ORGANIZATION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a Pulumi organization name').default('organization'),
+    THUMBFORGE_WEBHOOK_MAX_ATTEMPTS: positiveInt.max(30).default(WEBHOOK_DEFAULT_MAX_ATTEMPTS),
+    THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS: positiveInt.max(10, 'must be at most 10 (the first retry comes within twice this)').default(10),
+    THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS: positiveInt.max(60).default(10),
+    THUMBFORGE_WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (a random key, e.g. 32 bytes in base64)').optional(),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -47,6 +54,8 @@ const envSchema = z
     if (!env.THUMBFORGE_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_ADMIN_TOKEN'], message: 'is required when THUMBFORGE_TARGET=aws' });
     // A task's disk is scratch on AWS: the embedded database would lose every tenant with the task.
     if (!env.THUMBFORGE_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_DATABASE_URL'], message: 'is required when THUMBFORGE_TARGET=aws (a shared PostgreSQL, e.g. RDS)' });
+    // Endpoint signing secrets are encrypted under this key; a task's disk cannot keep a generated one.
+    if (!env.THUMBFORGE_WEBHOOK_SECRET_KEY) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_WEBHOOK_SECRET_KEY'], message: 'is required when THUMBFORGE_TARGET=aws (it encrypts the webhook signing secrets in the database)' });
     if ((env.PULUMI_SECRETS_PROVIDER ?? 'passphrase') === 'passphrase' && !env.PULUMI_CONFIG_PASSPHRASE) {
       ctx.addIssue({ code: 'custom', path: ['PULUMI_CONFIG_PASSPHRASE'], message: 'is required on the aws target unless PULUMI_SECRETS_PROVIDER is awskms://…' });
     }
@@ -82,6 +91,14 @@ export type Config = {
   s3Endpoint?: string;
   /** When every tenant's drift check is queued (cron, UTC), once across all replicas. */
   driftCheckCron: string;
+  /** Attempts of one webhook delivery, the first included. */
+  webhookMaxAttempts: number;
+  /** The first retry's base delay: retry n waits 1-2 times this times 2^(n-1), at most 4 h. */
+  webhookRetryDelaySeconds: number;
+  /** One delivery attempt's bound: connecting, sending and the answer's status line. */
+  webhookTimeoutSeconds: number;
+  /** Encrypts webhook signing secrets at rest; unset on the local target: generated in the data dir. */
+  webhookSecretKey?: string;
 };
 
 export class ConfigError extends Error {}
@@ -118,5 +135,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.THUMBFORGE_SHUTDOWN_GRACE_SECONDS,
     s3Endpoint: e.THUMBFORGE_S3_ENDPOINT?.replace(/\/$/, ''),
     driftCheckCron: e.THUMBFORGE_DRIFT_CHECK_CRON,
+    webhookMaxAttempts: e.THUMBFORGE_WEBHOOK_MAX_ATTEMPTS,
+    webhookRetryDelaySeconds: e.THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS,
+    webhookTimeoutSeconds: e.THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS,
+    webhookSecretKey: e.THUMBFORGE_WEBHOOK_SECRET_KEY,
   };
 }

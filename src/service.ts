@@ -1,7 +1,8 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
-// queues, the tenant lifecycle and its workers), says when it is ready, and stops them in bounded
-// phases: HTTP first, then workers (running operations get a grace, then are handed over), then
+// queues, the webhooks and their workers, the tenant lifecycle and its workers), says when it is
+// ready, and stops them in bounded phases: HTTP first, then workers (webhook attempts in flight are
+// ended and retried later; running operations get a grace, then are handed over), then
 // the job engine, the store and the database. It never leaves an orphan process behind. It makes
 // the service's metrics registry and hands it to each part that reports to it.
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createJobEngine, queueBacklog } from './db/job-engine.js';
 import type { S3Connection } from './domain/s3-connection.js';
-import { readOrCreateSecret } from './local/data-dir-secret.js';
+import { readOrCreateSecret, WEBHOOK_SECRET_KEY_FILE } from './local/data-dir-secret.js';
 import { createServiceMetrics } from './metrics.js';
 import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
@@ -23,6 +24,7 @@ import type { ServiceDependencies } from './server/plugins/services.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
 import { createTenantStacks, platformStackName, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
+import { startWebhooks } from './webhooks/webhooks.js';
 
 export type RunningService = {
   url: string;
@@ -68,6 +70,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const passphrase =
     config.pulumiPassphrase ?? (config.target === 'local' ? (await readOrCreateSecret(config.dataDir, 'pulumi-passphrase')).value : undefined);
   const objectEventSecret = await objectEventSecretOf(config);
+  // Required on aws (loadConfig checks); on the local target kept in the data dir, which a cluster's replicas share.
+  const webhookSecretKey = config.webhookSecretKey ?? (await readOrCreateSecret(config.dataDir, WEBHOOK_SECRET_KEY_FILE)).value;
 
   let provide!: (deps: ServiceDependencies) => void;
   let fail!: (error: unknown) => void;
@@ -133,6 +137,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const engine = (boss = await createJobEngine({ db, replicaId: config.replicaId, heartbeatSeconds: config.heartbeatSeconds, logger: log.child({ component: 'jobs' }) }));
     metrics.readQueuesFrom(() => queueBacklog(db!), log.child({ component: 'metrics' }));
 
+    // Before the tenant operations, which publish to its event sink (as the catalog does).
+    const webhooks = await startWebhooks({
+      db,
+      boss: engine,
+      secretKey: webhookSecretKey,
+      allowLoopback: config.target === 'local',
+      maxAttempts: config.webhookMaxAttempts,
+      retryDelaySeconds: config.webhookRetryDelaySeconds,
+      timeoutSeconds: config.webhookTimeoutSeconds,
+      logger: log.child({ component: 'webhooks' }),
+      metrics,
+    });
+    stopWorkers.push(() => webhooks.stop());
+
     const stacks = createTenantStacks({ target, dataDir: config.dataDir, scratchDir: join(config.dataDir, 'scratch', config.replicaId) });
     const operations = await startTenantOperations({
       db,
@@ -145,6 +163,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       driftCheckCron: config.driftCheckCron,
       logger: log.child({ component: 'operations' }),
       metrics,
+      webhookEvents: webhooks.events,
     });
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
     const { tenants, rollouts } = operations;
@@ -163,9 +182,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      deps = { tenants, rollouts, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+      deps = { tenants, rollouts, webhooks: webhooks.endpoints, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
     } else {
-      deps = { tenants, rollouts, objectStore, ready: () => db!.ping(2_000) };
+      deps = { tenants, rollouts, webhooks: webhooks.endpoints, objectStore, ready: () => db!.ping(2_000) };
     }
     provide(deps);
   } catch (error) {

@@ -11,6 +11,7 @@ const AWS_ENV = {
   THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32),
   PULUMI_CONFIG_PASSPHRASE: 'correct horse battery staple',
   THUMBFORGE_DATABASE_URL: 'postgres://thumbforge@db.internal:5432/thumbforge',
+  THUMBFORGE_WEBHOOK_SECRET_KEY: 'k'.repeat(44),
 };
 
 function configError(env: NodeJS.ProcessEnv): string {
@@ -50,13 +51,13 @@ t.test('awskms replaces the passphrase', async (t) => {
 });
 
 t.test('each required aws setting, when missing, is named', async (t) => {
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL'] as const) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY'] as const) {
     const env: NodeJS.ProcessEnv = { ...AWS_ENV };
     delete env[variable];
     t.match(configError(env), new RegExp(`${variable}: is required`), variable);
   }
   const all = configError({ THUMBFORGE_TARGET: 'aws' });
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL']) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY']) {
     t.match(all, variable, `all missing settings are reported at once: ${variable}`);
   }
 });
@@ -111,5 +112,22 @@ t.test('the storage timeout: 10 s by default, a positive number of seconds up to
   t.equal(loadConfig({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: '2' }).storageTimeoutSeconds, 2);
   for (const value of ['0', '-1', '1.5', 'soon', '301']) {
     t.match(configError({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: value }), /THUMBFORGE_STORAGE_TIMEOUT_SECONDS/, `refuses ${value}`);
+  }
+});
+
+t.test('the webhook settings: about a day of attempts by default, bounded values, a key of 32+ characters', async (t) => {
+  const config = loadConfig({});
+  t.same([config.webhookMaxAttempts, config.webhookRetryDelaySeconds, config.webhookTimeoutSeconds, config.webhookSecretKey], [16, 10, 10, undefined], 'defaults; the key is generated in the data dir on the local target');
+  const shortened = loadConfig({ THUMBFORGE_WEBHOOK_MAX_ATTEMPTS: '3', THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS: '1', THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS: '1', THUMBFORGE_WEBHOOK_SECRET_KEY: 's'.repeat(32) });
+  t.same([shortened.webhookMaxAttempts, shortened.webhookRetryDelaySeconds, shortened.webhookTimeoutSeconds, shortened.webhookSecretKey], [3, 1, 1, 's'.repeat(32)]);
+  for (const [variable, value, message] of [
+    ['THUMBFORGE_WEBHOOK_MAX_ATTEMPTS', '0', /THUMBFORGE_WEBHOOK_MAX_ATTEMPTS/],
+    ['THUMBFORGE_WEBHOOK_MAX_ATTEMPTS', '31', /THUMBFORGE_WEBHOOK_MAX_ATTEMPTS/],
+    ['THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS', '11', /first retry comes within twice this/],
+    ['THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS', '0', /THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS/],
+    ['THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS', '61', /THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS/],
+    ['THUMBFORGE_WEBHOOK_SECRET_KEY', 'short', /THUMBFORGE_WEBHOOK_SECRET_KEY: must be at least 32 characters/],
+  ] as const) {
+    t.match(configError({ [variable]: value }), message, `${variable}=${value}`);
   }
 });

@@ -30,6 +30,20 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'ALTER TABLE operations ADD COLUMN cancel_requested_at timestamptz;',
   },
   {
+    version: 5,
+    name: 'webhook endpoints, deliveries and their attempts',
+    // An endpoint's secret is kept encrypted (it must be read back to sign); event_types null means
+    // every type. A delivery's id is the message's webhook-id; job_id is the job now carrying it (a
+    // redelivery replaces it). Deleting a tenant removes its endpoints, which remove their deliveries.
+    sql: `
+      CREATE TABLE webhook_endpoints (id text PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, url text NOT NULL, event_types jsonb, secret_ciphertext text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id, id DESC);
+      CREATE TABLE webhook_deliveries (id text PRIMARY KEY, endpoint_id text NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE, tenant_id text NOT NULL, event_type text NOT NULL, payload text NOT NULL, status text NOT NULL, attempts integer NOT NULL DEFAULT 0, last_response_status integer, last_error text, job_id text, created_at timestamptz NOT NULL DEFAULT now(), delivered_at timestamptz, failed_at timestamptz);
+      CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id DESC);
+      CREATE TABLE webhook_delivery_attempts (delivery_id text NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE, attempt integer NOT NULL, started_at timestamptz NOT NULL, duration_ms integer NOT NULL, response_status integer, error text, PRIMARY KEY (delivery_id, attempt));
+    `,
+  },
+  {
     version: 7,
     name: 'image rollouts',
     // A rollout's tenants, each with the up that brings it the new image (or why it was left out).

@@ -57,6 +57,28 @@ export class KeyNotFound extends DomainError {
   }
 }
 
+export class WebhookEndpointNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Webhook endpoint not found';
+  constructor(readonly tenantId: string, readonly endpointId: string) {
+    super(`tenant "${tenantId}" has no webhook endpoint "${endpointId}"`);
+  }
+}
+
+export class WebhookDeliveryNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Webhook delivery not found';
+  constructor(readonly endpointId: string, readonly deliveryId: string) {
+    super(`webhook endpoint "${endpointId}" has no delivery "${deliveryId}"`);
+  }
+}
+
+/** An endpoint URL the service will not call: not https (nor loopback http on the local target), or an address it may not reach. */
+export class WebhookUrlRefused extends DomainError {
+  readonly kind = 'invalid-request';
+  readonly title = 'Webhook URL refused';
+}
+
 export class OperationNotAllowed extends DomainError {
   readonly kind = 'conflict';
   readonly title = 'Operation not allowed';

@@ -17,6 +17,7 @@ import tenantRoutes from './routes/tenants/index.js';
 import rolloutRoutes from './routes/rollouts/index.js';
 import videoRoutes from './routes/videos/index.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
+import webhookRoutes from './routes/webhooks/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
 import metricsRoutes, { type MetricsExposition } from './routes/metrics/index.js';
 import webConsole from './plugins/web-console.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(rolloutRoutes);
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(thumbnailRoutes);
+  await app.register(webhookRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });
   await app.register(webConsole);
   return app;

@@ -50,7 +50,7 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
       }
     },
   );
-  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics }));
+  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics, webhookEvents: options.webhookEvents, logger }));
   const driftChecks = await startDriftChecks({ boss, tenants, cron: options.driftCheckCron, logger });
   const rollouts = await startImageRollouts({ db, boss, tenants, logger });
 

@@ -10,6 +10,7 @@ import { newApiKey } from '../../src/domain/api-keys.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
 import type { ImageRollouts } from '../../src/tenants/image-rollouts.js';
+import type { WebhookEndpoints } from '../../src/webhooks/webhook-types.js';
 
 t.test('an unreachable object store answers 503', async (t) => {
   const apiKey = newApiKey('acme');
@@ -29,7 +30,7 @@ t.test('an unreachable object store answers 503', async (t) => {
   } as TenantLifecycle;
   // Nothing listens on this port.
   const deadStore = { endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, objectStore: deadStore, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, webhooks: {} as WebhookEndpoints, objectStore: deadStore, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const headers = { authorization: `Bearer ${apiKey}` };
 

@@ -15,6 +15,7 @@ import { s3EventRecord } from '../../src/local/s3-event-record.js';
 import { buildApp } from '../../src/server/app.js';
 import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
 import type { ImageRollouts } from '../../src/tenants/image-rollouts.js';
+import type { WebhookEndpoints } from '../../src/webhooks/webhook-types.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeVideo } from '../helpers/videos.js';
 import { createServiceMetrics } from '../../src/metrics.js';
@@ -40,7 +41,7 @@ t.test('videos with their own thumbnail time and their outputs', async (t) => {
     get: async (id: string) => (id === tenant.id ? tenant : undefined),
     authenticate: async (key: string) => (key === apiKey ? tenant.id : undefined),
   } as TenantLifecycle;
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, objectStore: store.connection, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, webhooks: {} as WebhookEndpoints, objectStore: store.connection, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4' }));
 

@@ -8,6 +8,7 @@ import type { S3Connection } from '../../domain/s3-connection.js';
 import { ServiceStarting } from '../../domain/errors.js';
 import type { ImageRollouts } from '../../tenants/image-rollouts.js';
 import type { TenantLifecycle } from '../../tenants/tenant-types.js';
+import type { WebhookEndpoints } from '../../webhooks/webhook-types.js';
 import { createObjectStorage } from '../storage/object-storage.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
@@ -15,6 +16,7 @@ import { createVideoService, type VideoService } from '../videos/video-service.j
 export type ServiceDependencies = {
   tenants: TenantLifecycle;
   rollouts: ImageRollouts;
+  webhooks: WebhookEndpoints;
   /** Whether the replica can serve: its database answers (readiness, not liveness). */
   ready(): Promise<boolean>;
   /** Where tenant buckets live: AWS, or the local object store. */
@@ -26,6 +28,7 @@ export type ServiceDependencies = {
 export type AppServices = {
   tenants: TenantLifecycle;
   rollouts: ImageRollouts;
+  webhooks: WebhookEndpoints;
   ready(): Promise<boolean>;
   videos: VideoService;
   acceptObjectEvent?: (event: unknown) => Promise<void>;
@@ -46,7 +49,7 @@ export default fp(
       const storage = createObjectStorage(deps.objectStore, { timeoutSeconds: options.storageTimeoutSeconds });
       closeStorage = () => storage.close();
       const videos = createVideoService({ tenants: deps.tenants, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
-      return { tenants: deps.tenants, rollouts: deps.rollouts, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
+      return { tenants: deps.tenants, rollouts: deps.rollouts, webhooks: deps.webhooks, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
     let started = false;
     ready.then(
