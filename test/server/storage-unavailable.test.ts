@@ -5,6 +5,8 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../../src/local/free-port.js';
 import { buildApp } from '../../src/server/app.js';
+import { createObjectStorage } from '../../src/server/storage/object-storage.js';
+import type { DirectUploads } from '../../src/server/videos/direct-uploads.js';
 import { createServiceMetrics } from '../../src/metrics.js';
 import { newApiKey } from '../../src/domain/api-keys.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
@@ -28,7 +30,9 @@ t.test('an unreachable object store answers 503', async (t) => {
   } as TenantLifecycle;
   // Nothing listens on this port.
   const deadStore = { endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, objectStore: deadStore, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const storage = createObjectStorage(deadStore, { timeoutSeconds: 10 });
+  t.teardown(() => storage.close());
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, storage, uploads: {} as DirectUploads, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const headers = { authorization: `Bearer ${apiKey}` };
 
