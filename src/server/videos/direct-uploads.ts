@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { asJobDb, type Database } from '../../db/database.js';
 import { defineQueues, readJobPayload, sendJob } from '../../db/job-engine.js';
-import { NotAVideo, TooManyOpenUploads, UploadCompleted, UploadNotFound, UploadTooLarge } from '../../domain/errors.js';
+import { InvalidRequest, NotAVideo, TooManyOpenUploads, UploadCompleted, UploadNotFound, UploadTooLarge } from '../../domain/errors.js';
 import type { FrameAt } from '../../domain/thumbnail-settings.js';
 import { newVideoId, safeVideoName, stagedUploadKey, VIDEO_AT_METADATA, videoKey } from '../../domain/video-layout.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
@@ -166,6 +166,11 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
       const { tenant, bucket } = await tenantBucket(tenants, tenantId, 'upload');
       const upload = await usableUpload(tenantId, uploadId);
       if (upload.status === 'completed') return answer(tenant, bucket, upload);
+      // The store would join parts with a gap (a part never sent) into a video with a hole.
+      const partCount = partCountOf(upload);
+      if (parts.length !== partCount || parts.some((part, index) => part.partNumber !== index + 1)) {
+        throw new InvalidRequest(`name the upload's ${partCount} part(s), 1 to ${partCount} in order, each with the ETag its PUT answered (got ${parts.map((part) => part.partNumber).join(', ')})`);
+      }
       // False when the store has joined them already: a completion that failed after this step, or one running alongside.
       await storage.completeMultipart({ bucket, key: upload.objectKey, uploadId: upload.multipartUploadId, parts });
       const stored = await storage.readHead(bucket, upload.objectKey, SIGNATURE_BYTES);

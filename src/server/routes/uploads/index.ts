@@ -33,7 +33,12 @@ const uploadRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (a
         querystring: tenantQuery,
         body: z
           .object({
-            fileName: z.string().min(1).max(1024).describe('the file\'s name: the video key is made from it (the extension comes from the content)'),
+            fileName: z
+              .string()
+              .min(1)
+              .max(1024)
+              .regex(/^[^\u0000-\u001f\u007f]+$/, 'a file name without control characters')
+              .describe('the file\'s name: the video key is made from it (the extension comes from the content)'),
             size: z.number().int().min(1).describe('the file\'s size in bytes'),
             at: frameAtSchema.optional().describe('this video\'s thumbnail time ("auto", seconds, or "10%"), overriding the tenant\'s'),
           })
@@ -104,7 +109,7 @@ const uploadRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (a
         params: uploadParams,
         querystring: tenantQuery,
         body: z
-          .object({ parts: z.array(z.object({ partNumber, etag: z.string().min(1).max(256) }).strict()).min(1).max(MAX_PARTS) })
+          .object({ parts: z.array(z.object({ partNumber, etag: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'an ETag as a part PUT answered it') }).strict()).min(1).max(MAX_PARTS) })
           .strict(),
         response: { 201: uploadedVideo },
       },
