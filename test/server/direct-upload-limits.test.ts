@@ -27,6 +27,7 @@ import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js
 import { startTestPostgres } from '../helpers/postgres.js';
 import { processFreezer } from '../helpers/processes.js';
 import { eventually, quietLogger } from '../helpers/stacks.js';
+import { mp4Lookalike } from '../helpers/videos.js';
 
 const MiB = 1024 * 1024;
 
@@ -118,12 +119,9 @@ t.test('the cap on open uploads holds across two replicas sharing one PostgreSQL
   await t.rejects(b.uploads.create({ tenantId: 'acme', fileName: 'over.mp4', size: MiB }), { message: /the most it may hold/ }, 'and the cap is full again');
 });
 
-t.test('an unknown or unready tenant and a silent store are refused, and nothing is left', async (t) => {
-  const store = await startTestStore(t);
-  const db = await pgliteDatabase(t);
-  const { tenants, openUploads } = await tenantsOn(t, store, db, { acme: 'ready', early: 'provisioning', leaving: 'deleting' });
-  const direct = await replica(t, db, 'a', { store, tenants, maxOpenUploads: 4, expirySeconds: 1, storageTimeoutSeconds: 1 });
-  const keys = { acme: newApiKey('acme'), early: newApiKey('early'), leaving: newApiKey('leaving') };
+/** The HTTP app over one replica's direct uploads, with an API key per tenant; `call` answers as fetch would. */
+async function uploadsApp(t: Test, tenants: Pick<TenantLifecycle, 'get'>, direct: Awaited<ReturnType<typeof replica>>, tenantIds: string[]) {
+  const keys = Object.fromEntries(tenantIds.map((id) => [id, newApiKey(id)]));
   const adminToken = 'a'.repeat(32);
   const app = await buildApp({
     config: loadConfig({}),
@@ -138,15 +136,25 @@ t.test('an unknown or unready tenant and a silent store are refused, and nothing
     logLevel: 'silent',
   });
   t.teardown(() => app.close());
-  const post = async (token: string, query = '') => {
-    const response = await app.inject({ method: 'POST', url: `/uploads${query}`, headers: { authorization: `Bearer ${token}` }, payload: { fileName: 'clip.mp4', size: MiB } });
+  const call = async (method: 'GET' | 'POST', url: string, token: string, payload?: object) => {
+    const response = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, payload });
     return new Response(response.body, { status: response.statusCode, headers: response.headers as Record<string, string> });
   };
+  return { keys, adminToken, call };
+}
+
+t.test('an unknown or unready tenant and a silent store are refused, and nothing is left', async (t) => {
+  const store = await startTestStore(t);
+  const db = await pgliteDatabase(t);
+  const { tenants, openUploads } = await tenantsOn(t, store, db, { acme: 'ready', early: 'provisioning', leaving: 'deleting' });
+  const direct = await replica(t, db, 'a', { store, tenants, maxOpenUploads: 4, expirySeconds: 1, storageTimeoutSeconds: 1 });
+  const { keys, adminToken, call } = await uploadsApp(t, tenants, direct, ['acme', 'early', 'leaving']);
+  const post = (token: string, query = '') => call('POST', `/uploads${query}`, token, { fileName: 'clip.mp4', size: MiB });
   const rows = async () => (await db.query<{ status: string }>('SELECT status FROM uploads')).map((row) => row.status);
 
   await expectProblem(t, await post(adminToken, '?tenant=nobody'), 404, 'an unknown tenant');
-  await expectProblem(t, await post(keys.early), 409, 'a tenant still provisioning');
-  await expectProblem(t, await post(keys.leaving), 409, 'a tenant being deleted');
+  await expectProblem(t, await post(keys.early!), 409, 'a tenant still provisioning');
+  await expectProblem(t, await post(keys.leaving!), 409, 'a tenant being deleted');
   t.same(await rows(), [], 'no upload was recorded');
   t.same(await openUploads(), [], 'nothing was started in the store');
 
@@ -154,7 +162,7 @@ t.test('an unknown or unready tenant and a silent store are refused, and nothing
   await direct.stop();
   const { freeze, thaw } = processFreezer(t, store.process.pid!);
   freeze();
-  await expectProblem(t, await post(keys.acme), 503, 'a store that does not answer');
+  await expectProblem(t, await post(keys.acme!), 503, 'a store that does not answer');
   thaw();
   t.same(await rows(), ['aborted'], 'the refused upload holds no slot');
   // The store may still carry out the create it received while frozen: once it answers again, the
@@ -168,4 +176,30 @@ t.test('an unknown or unready tenant and a silent store are refused, and nothing
   t.same(await openUploads(), [], 'no multipart upload is left');
   const staged = await direct.storage.list((await tenants.get('acme'))!.outputs!.bucket, { prefix: STAGED_UPLOAD_PREFIX });
   t.same(staged.objects, [], 'and no staged object');
+});
+
+t.test('a completion the store does not answer is a 503, and completing again once it answers makes the video', async (t) => {
+  const store = await startTestStore(t);
+  const db = await pgliteDatabase(t);
+  const { bucket, tenants, openUploads } = await tenantsOn(t, store, db, { acme: 'ready' });
+  const direct = await replica(t, db, 'a', { store, tenants, maxOpenUploads: 4, expirySeconds: 3600, storageTimeoutSeconds: 1 });
+  const { keys, call } = await uploadsApp(t, tenants, direct, ['acme']);
+  const bytes = mp4Lookalike(6 * MiB);
+  const upload = (await (await call('POST', '/uploads', keys.acme!, { fileName: 'late.mp4', size: bytes.length })).json()) as { uploadId: string; videoId: string; partSize: number; parts: Array<{ url: string }> };
+  const etags = await Promise.all(
+    upload.parts.map(async (part, n) => (await fetch(part.url, { method: 'PUT', body: bytes.subarray(n * upload.partSize, (n + 1) * upload.partSize) })).headers.get('etag')!),
+  );
+  const parts = etags.map((etag, n) => ({ partNumber: n + 1, etag }));
+
+  const { freeze, thaw } = processFreezer(t, store.process.pid!);
+  freeze();
+  await expectProblem(t, await call('POST', `/uploads/${upload.uploadId}/complete`, keys.acme!, { parts }), 503, 'completing while the store is frozen');
+  thaw();
+  t.equal((await getUpload(db, upload.uploadId))?.status, 'open', 'the upload is still open');
+  const completed = await call('POST', `/uploads/${upload.uploadId}/complete`, keys.acme!, { parts });
+  t.equal(completed.status, 201, 'completing again once the store answers');
+  t.match(await completed.json(), { id: upload.videoId, size: bytes.length, contentType: 'video/mp4' });
+  t.same(await openUploads(), [], 'no multipart upload is left');
+  t.same((await direct.storage.list(bucket, { prefix: STAGED_UPLOAD_PREFIX })).objects, [], 'nor the staged object');
+  t.same((await direct.storage.list(bucket, { prefix: `videos/${upload.videoId}/` })).objects.map((object) => object.key), [`videos/${upload.videoId}/late.mp4`], 'the video, once');
 });

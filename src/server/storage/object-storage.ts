@@ -46,15 +46,15 @@ export type ObjectStorage = {
   /** The parts the store holds, in part order; undefined when the store knows no such upload (completed or aborted). */
   listParts(bucket: string, key: string, uploadId: string): Promise<StoredPart[] | undefined>;
   /**
-   * Joins the parts into the object; false when the store knows no such upload (completed or
-   * aborted). Parts the store refuses (unknown, out of order, too small) reject with InvalidRequest
+   * Joins the parts (of about `size` bytes) into the object; false when the store knows no such
+   * upload (completed or aborted). Parts the store refuses (unknown, out of order, too small) reject with InvalidRequest
    * carrying the store's reason, and leave the upload as it was.
    */
-  completeMultipart(input: { bucket: string; key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<boolean>;
+  completeMultipart(input: { bucket: string; key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }>; size: number }): Promise<boolean>;
   /** The object's first `bytes` bytes (fewer when it is shorter) and its whole size; undefined when it does not exist. */
   readHead(bucket: string, key: string, bytes: number): Promise<{ head: Buffer; size: number } | undefined>;
-  /** Copies an object within the bucket (at most 5 GiB, one request) with a new content type and metadata. */
-  copy(input: { bucket: string; from: string; to: string; contentType: string; metadata?: Record<string, string> }): Promise<void>;
+  /** Copies an object of `size` bytes within the bucket (at most 5 GiB, one request) with a new content type and metadata. */
+  copy(input: { bucket: string; from: string; to: string; size: number; contentType: string; metadata?: Record<string, string> }): Promise<void>;
   /** Aborts every multipart upload of `key` and deletes its object; nothing to do when the bucket is gone. */
   remove(bucket: string, key: string): Promise<void>;
   /** Ends the background clean-ups; they do not hold the process up. */
@@ -68,6 +68,11 @@ export type ObjectStorageOptions = {
 
 /** The largest object one CopyObject request copies (S3's limit). */
 export const MAX_COPY_BYTES = 5 * 1024 ** 3;
+/**
+ * The slowest a store may join parts or copy an object: such a request may stay silent the storage
+ * timeout plus a second per this many bytes (the local store answers only once it is done).
+ */
+const STORE_WORK_BYTES_PER_SECOND = 32 * 1024 ** 2;
 /** What CompleteMultipartUpload answers when the parts named are not ones it can join: the client's to fix. */
 const REFUSED_PARTS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML', 'InvalidArgument']);
 /** Parts in flight per upload: memory stays near (UPLOAD_QUEUE_SIZE + 1) × partSize whatever the file size. */
@@ -148,6 +153,12 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
   const closed = new AbortController();
   /** A read's whole bound, its retries included. */
   const readBound = () => ({ abortSignal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closed.signal]) });
+  // Joins and copies keep the store silent for as long as their size takes: they go through a client
+  // without the silence bound, each bounded as a whole by its size instead.
+  const patientS3: S3Client = createS3Client(connection);
+  const workBound = (bytes: number) => ({
+    abortSignal: AbortSignal.any([AbortSignal.timeout(timeoutMs + Math.ceil(bytes / STORE_WORK_BYTES_PER_SECOND) * 1000), closed.signal]),
+  });
 
   /** One pass: aborts every multipart upload of `key` and deletes the object (the key is this upload's own, never reused). */
   async function removeUpload(bucket: string, key: string): Promise<void> {
@@ -246,11 +257,10 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
       }
     },
 
-    async completeMultipart({ bucket, key, uploadId, parts }) {
+    async completeMultipart({ bucket, key, uploadId, parts, size }) {
       const MultipartUpload = { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) };
       try {
-        // Bounded by the store's silence only: joining a large upload takes the store a while.
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload }), { abortSignal: closed.signal });
+        await patientS3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload }), workBound(size));
         return true;
       } catch (error) {
         const name = (error as { name?: string }).name ?? '';
@@ -276,11 +286,10 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
       }
     },
 
-    async copy({ bucket, from, to, contentType, metadata }) {
+    async copy({ bucket, from, to, size, contentType, metadata }) {
       const source = `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`;
       const copy = new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source, ContentType: contentType, Metadata: metadata ?? {}, MetadataDirective: 'REPLACE' });
-      // Bounded by the store's silence only: a large copy takes the store a while.
-      await mapped(s3.send(copy, { abortSignal: closed.signal }));
+      await mapped(patientS3.send(copy, workBound(size)));
     },
 
     async remove(bucket, key) {
@@ -296,6 +305,7 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
     close() {
       closed.abort();
       s3.destroy();
+      patientS3.destroy();
     },
   };
 }

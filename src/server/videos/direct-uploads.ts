@@ -172,7 +172,7 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
         throw new InvalidRequest(`name the upload's ${partCount} part(s), 1 to ${partCount} in order, each with the ETag its PUT answered (got ${parts.map((part) => part.partNumber).join(', ')})`);
       }
       // False when the store has joined them already: a completion that failed after this step, or one running alongside.
-      await storage.completeMultipart({ bucket, key: upload.objectKey, uploadId: upload.multipartUploadId, parts });
+      await storage.completeMultipart({ bucket, key: upload.objectKey, uploadId: upload.multipartUploadId, parts, size: upload.declaredSize });
       const stored = await storage.readHead(bucket, upload.objectKey, SIGNATURE_BYTES);
       if (!stored) {
         // Gone from the store: a completion alongside finished first, or the upload was aborted meanwhile.
@@ -192,7 +192,7 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
       }
       const video = { key: videoKey(upload.videoId, safeVideoName(upload.fileName, type.extension)), size: stored.size, contentType: type.contentType };
       const metadata = upload.at === undefined ? undefined : { [VIDEO_AT_METADATA]: upload.at };
-      await storage.copy({ bucket, from: upload.objectKey, to: video.key, contentType: video.contentType, metadata });
+      await storage.copy({ bucket, from: upload.objectKey, to: video.key, size: video.size, contentType: video.contentType, metadata });
       const completed = await completeUpload(db, uploadId, video);
       if (!completed) {
         const now = await getUpload(db, uploadId, tenantId);
