@@ -4,7 +4,7 @@
 // GET /uploads/:id which parts arrived, sends the rest, completes, and waits for the thumbnails.
 // The stored object is checked byte for byte (SHA-256). The baseline is one presigned PUT of the
 // same bytes straight to the store; the table gives each phase and the ratio to it.
-// Run: node --import=tsx bench/direct-upload.ts   (writes bench/results/direct-upload.md)
+// Run: npm run bench:direct-upload   (writes bench/results/direct-upload.md)
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

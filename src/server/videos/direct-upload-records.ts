@@ -82,13 +82,14 @@ export async function openUploads(q: Queryable, tenantId: string): Promise<{ cou
   return { count: row!.count, firstExpirySeconds: Math.max(0, row!.first ?? 0) };
 }
 
+/** The expiry is kept to the millisecond, as a JavaScript Date (the expiry job's start) holds it. */
 export async function insertUpload(
   q: Queryable,
   upload: { id: string; tenantId: string; videoId: string; objectKey: string; fileName: string; declaredSize: number; partSize: number; at?: string; expirySeconds: number },
 ): Promise<UploadRecord> {
   const [row] = await q.query<UploadRow>(
     `INSERT INTO uploads (id, tenant_id, video_id, object_key, file_name, declared_size, part_size, frame_at, status, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', now() + make_interval(secs => $9)) RETURNING ${COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', date_trunc('milliseconds', now() + make_interval(secs => $9))) RETURNING ${COLUMNS}`,
     [upload.id, upload.tenantId, upload.videoId, upload.objectKey, upload.fileName, upload.declaredSize, upload.partSize, upload.at ?? null, upload.expirySeconds],
   );
   return uploadOf(row!);
