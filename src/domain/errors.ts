@@ -117,6 +117,16 @@ export class UploadCompleted extends DomainError {
   }
 }
 
+/** The store holds neither a direct upload's parts nor its object: an earlier completion is most likely still joining them. */
+export class UploadCompleting extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Upload completing';
+  override readonly retryAfterSeconds = 2;
+  constructor(readonly uploadId: string) {
+    super(`upload "${uploadId}" is being completed: the store is still joining its parts for an earlier request; retry shortly`);
+  }
+}
+
 /** The tenant holds as many open direct uploads as it may: one must complete, be deleted or expire first. */
 export class TooManyOpenUploads extends DomainError {
   readonly kind = 'too-many-requests';

@@ -196,7 +196,13 @@ t.test('a completion the store does not answer is a 503, and completing again on
   await expectProblem(t, await call('POST', `/uploads/${upload.uploadId}/complete`, keys.acme!, { parts }), 503, 'completing while the store is frozen');
   thaw();
   t.equal((await getUpload(db, upload.uploadId))?.status, 'open', 'the upload is still open');
-  const completed = await call('POST', `/uploads/${upload.uploadId}/complete`, keys.acme!, { parts });
+  // The store carries out the frozen request once thawed: while it joins the parts, completing again is a 409 to retry.
+  const completed = await eventually(async () => {
+    const answer = await call('POST', `/uploads/${upload.uploadId}/complete`, keys.acme!, { parts });
+    if (answer.status !== 409) return answer;
+    t.equal(answer.headers.get('retry-after'), '2', 'a 409 while the store joins the parts, with Retry-After');
+    return undefined;
+  }, 'an answer other than "still completing"');
   t.equal(completed.status, 201, 'completing again once the store answers');
   t.match(await completed.json(), { id: upload.videoId, size: bytes.length, contentType: 'video/mp4' });
   t.same(await openUploads(), [], 'no multipart upload is left');

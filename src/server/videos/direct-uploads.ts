@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import { asJobDb, type Database } from '../../db/database.js';
 import { defineQueues, readJobPayload, sendJob } from '../../db/job-engine.js';
-import { InvalidRequest, NotAVideo, TooManyOpenUploads, UploadCompleted, UploadNotFound, UploadTooLarge } from '../../domain/errors.js';
+import { InvalidRequest, NotAVideo, TooManyOpenUploads, UploadCompleted, UploadCompleting, UploadNotFound, UploadTooLarge } from '../../domain/errors.js';
 import type { FrameAt } from '../../domain/thumbnail-settings.js';
 import { newVideoId, safeVideoName, stagedUploadKey, VIDEO_AT_METADATA, videoKey } from '../../domain/video-layout.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
@@ -175,9 +175,11 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
       await storage.completeMultipart({ bucket, key: upload.objectKey, uploadId: upload.multipartUploadId, parts, size: upload.declaredSize });
       const stored = await storage.readHead(bucket, upload.objectKey, SIGNATURE_BYTES);
       if (!stored) {
-        // Gone from the store: a completion alongside finished first, or the upload was aborted meanwhile.
+        // Neither parts nor object: a completion alongside finished first, the upload was aborted
+        // meanwhile, or the store is still joining the parts for an earlier request (one that timed out).
         const now = await getUpload(db, uploadId, tenantId);
         if (now?.status === 'completed') return answer(tenant, bucket, now);
+        if (now?.status === 'open' && !now.expired) throw new UploadCompleting(uploadId);
         throw new UploadNotFound(uploadId, 'is no longer open');
       }
       // A client may send more than it declared.

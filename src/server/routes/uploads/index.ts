@@ -104,7 +104,8 @@ const uploadRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (a
         summary: 'Complete a direct upload: the parts are joined, the first bytes sniffed, and the video stored (as POST /videos answers)',
         description:
           'Name every part with the ETag its PUT answered, in order. Parts the store refuses answer 400 with its reason, and the upload stays open to fix them. ' +
-          'Content that is not a video (415) or over the limit (413) is deleted. Completing a completed upload answers its video again.',
+          'Content that is not a video (415) or over the limit (413) is deleted. Completing a completed upload answers its video again; ' +
+          'while the store still joins the parts for an earlier request (one that timed out), 409 with Retry-After.',
         security,
         params: uploadParams,
         querystring: tenantQuery,
