@@ -1,8 +1,9 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
-// queues, the tenant lifecycle and its workers, direct uploads and their expiry worker), says when it is ready, and stops them in bounded
-// phases: HTTP first, then workers (running operations get a grace, then are handed over), then
-// the job engine, the store and the database. It never leaves an orphan process behind. It makes
+// queues, the tenant lifecycle and its workers, the storage adapter, direct uploads and their
+// expiry worker), says when it is ready, and stops them in bounded phases: HTTP first, then
+// workers (running operations get a grace, then are handed over), then the job engine, the store
+// and the database. It never leaves an orphan process behind. It makes
 // the service's metrics registry and hands it to each part that reports to it.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
