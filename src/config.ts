@@ -19,6 +19,9 @@ const envSchema = z
     THUMBFORGE_DATA_DIR: z.string().min(1).default('./.data'),
     THUMBFORGE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     THUMBFORGE_MAX_UPLOAD_BYTES: positiveInt.default(2 * 1024 ** 3),
+    THUMBFORGE_MAX_OPEN_UPLOADS: positiveInt.max(10_000).default(16),
+    // Below the bucket lifecycle rule's one day (src/stacks/aws-program.ts), which stays the backstop.
+    THUMBFORGE_UPLOAD_EXPIRY_SECONDS: positiveInt.max(23 * 3600, 'must stay under the 1-day lifecycle rule that backs it up (at most 82800)').default(12 * 3600),
     THUMBFORGE_MAX_CONCURRENT_OPERATIONS: positiveInt.max(64).default(4),
     THUMBFORGE_URL_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(3600),
     THUMBFORGE_OPERATION_TIMEOUT_SECONDS: positiveInt.default(1800),
@@ -68,6 +71,10 @@ export type Config = {
   dataDir: string;
   adminToken?: string;
   maxUploadBytes: number;
+  /** Direct uploads a tenant may hold open at once, across every replica. */
+  maxOpenUploads: number;
+  /** How long a direct upload stays open; then a job aborts it. */
+  uploadExpirySeconds: number;
   maxConcurrentOperations: number;
   urlTtlSeconds: number;
   operationTimeoutSeconds: number;
@@ -117,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.THUMBFORGE_DATA_DIR),
     adminToken: e.THUMBFORGE_ADMIN_TOKEN,
     maxUploadBytes: e.THUMBFORGE_MAX_UPLOAD_BYTES,
+    maxOpenUploads: e.THUMBFORGE_MAX_OPEN_UPLOADS,
+    uploadExpirySeconds: e.THUMBFORGE_UPLOAD_EXPIRY_SECONDS,
     maxConcurrentOperations: e.THUMBFORGE_MAX_CONCURRENT_OPERATIONS,
     urlTtlSeconds: e.THUMBFORGE_URL_TTL_SECONDS,
     operationTimeoutSeconds: e.THUMBFORGE_OPERATION_TIMEOUT_SECONDS,

@@ -1,9 +1,10 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
-// queues, the webhooks and their workers, the tenant lifecycle and its workers), says when it is
-// ready, and stops them in bounded phases: HTTP first, then workers (webhook attempts in flight are
-// ended and retried later; running operations get a grace, then are handed over), then
-// the job engine, the store and the database. It never leaves an orphan process behind. It makes
+// queues, the webhooks and their workers, the tenant lifecycle and its workers, the storage
+// adapter, direct uploads and their expiry worker), says when it is ready, and stops them in
+// bounded phases: HTTP first, then workers (webhook attempts in flight are ended and retried
+// later; running operations get a grace, then are handed over), then the job engine, the store
+// and the database. It never leaves an orphan process behind. It makes
 // the service's metrics registry and hands it to each part that reports to it.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,6 +22,8 @@ import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/obj
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
+import { createObjectStorage } from './server/storage/object-storage.js';
+import { startDirectUploads } from './server/videos/direct-uploads.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
 import { createTenantStacks, platformStackName, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
@@ -102,7 +105,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await phase('database', async () => db?.close());
     })());
 
-  let deps: ServiceDependencies;
+  let objectStore: S3Connection;
   try {
     // Listen first: the object store posts a test event to the webhook as it starts, and probes see 503 until ready.
     await app.listen({ host: config.host, port: config.port });
@@ -112,7 +115,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await migrate(db);
 
     let target: TenantTarget;
-    let objectStore: S3Connection;
     if (config.target === 'local') {
       if (config.s3Endpoint) {
         objectStore = { endpoint: config.s3Endpoint, region: LOCAL_REGION, credentials: await rootCredentials(config.dataDir) };
@@ -168,6 +170,23 @@ export async function startService(config: Config, options: ServiceOptions = {})
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
     const { tenants, rollouts } = operations;
 
+    const storage = createObjectStorage(objectStore, { timeoutSeconds: config.storageTimeoutSeconds });
+    // Before the store stops: it ends the adapter's background clean-ups.
+    stopStore.unshift(async () => storage.close());
+    const directUploads = await startDirectUploads({
+      db,
+      boss: engine,
+      storage,
+      tenants,
+      urlTtlSeconds: config.urlTtlSeconds,
+      maxUploadBytes: config.maxUploadBytes,
+      maxOpenUploads: config.maxOpenUploads,
+      expirySeconds: config.uploadExpirySeconds,
+      logger: log.child({ component: 'uploads' }),
+    });
+    stopWorkers.push(() => directUploads.stop());
+    const served = { tenants, rollouts, webhooks: webhooks.endpoints, storage, uploads: directUploads.uploads, ready: () => db!.ping(2_000) };
+
     if (config.target === 'local') {
       const runner = await createFunctionRunner({
         boss: engine,
@@ -182,11 +201,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      deps = { tenants, rollouts, webhooks: webhooks.endpoints, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+      provide({ ...served, acceptObjectEvent: (event) => runner.accept(event) });
     } else {
-      deps = { tenants, rollouts, webhooks: webhooks.endpoints, objectStore, ready: () => db!.ping(2_000) };
+      provide(served);
     }
-    provide(deps);
   } catch (error) {
     fail(error);
     await close();
@@ -196,7 +214,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: `http://${config.host}:${(app.server.address() as AddressInfo).port}`,
     adminToken: admin.value,
     adminTokenCreated: admin.created,
-    objectStore: deps.objectStore,
+    objectStore,
     close,
   };
 }

@@ -131,3 +131,13 @@ t.test('the webhook settings: about a day of attempts by default, bounded values
     t.match(configError({ [variable]: value }), message, `${variable}=${value}`);
   }
 });
+
+t.test('direct uploads: at most 16 open per tenant and 12 h to finish by default; the expiry stays under the 1-day lifecycle backstop', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.maxOpenUploads, 16);
+  t.equal(config.uploadExpirySeconds, 12 * 3600);
+  t.equal(loadConfig({ THUMBFORGE_MAX_OPEN_UPLOADS: '2', THUMBFORGE_UPLOAD_EXPIRY_SECONDS: '1' }).uploadExpirySeconds, 1);
+  for (const value of ['0', '-1', 'many', '10001']) t.match(configError({ THUMBFORGE_MAX_OPEN_UPLOADS: value }), /THUMBFORGE_MAX_OPEN_UPLOADS/, `refuses ${value} open uploads`);
+  for (const value of ['0', '2.5']) t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: value }), /THUMBFORGE_UPLOAD_EXPIRY_SECONDS/, `refuses an expiry of ${value}`);
+  t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: String(24 * 3600) }), /under the 1-day lifecycle rule/);
+});

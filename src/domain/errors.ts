@@ -9,12 +9,15 @@ export type DomainErrorKind =
   | 'conflict'
   | 'too-large'
   | 'unsupported-media'
+  | 'too-many-requests'
   | 'unavailable';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
   /** A short human title for the problem document. */
   abstract readonly title: string;
+  /** When trying again may succeed: in how many seconds (a refusal for now, not for good). */
+  readonly retryAfterSeconds?: number;
 }
 
 export class TenantNotFound extends DomainError {
@@ -116,6 +119,42 @@ export class UploadTooLarge extends DomainError {
   readonly title = 'Upload too large';
   constructor(readonly limitBytes: number) {
     super(`the upload exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+export class UploadNotFound extends DomainError {
+  readonly kind = 'not-found';
+  readonly title = 'Upload not found';
+  constructor(readonly uploadId: string, why = 'does not exist') {
+    super(`upload "${uploadId}" ${why}`);
+  }
+}
+
+/** A completed direct upload is a video now: it is deleted as one (the upload itself stays completed). */
+export class UploadCompleted extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Upload completed';
+  constructor(readonly uploadId: string, readonly videoId: string) {
+    super(`upload "${uploadId}" is completed: it is video "${videoId}" now`);
+  }
+}
+
+/** The store holds neither a direct upload's parts nor its object: an earlier completion is most likely still joining them. */
+export class UploadCompleting extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Upload completing';
+  override readonly retryAfterSeconds = 2;
+  constructor(readonly uploadId: string) {
+    super(`upload "${uploadId}" is being completed: the store is still joining its parts for an earlier request; retry shortly`);
+  }
+}
+
+/** The tenant holds as many open direct uploads as it may: one must complete, be deleted or expire first. */
+export class TooManyOpenUploads extends DomainError {
+  readonly kind = 'too-many-requests';
+  readonly title = 'Too many open uploads';
+  constructor(readonly limit: number, override readonly retryAfterSeconds: number) {
+    super(`the tenant has ${limit} open direct uploads, the most it may hold; complete or delete one, or retry in ${retryAfterSeconds} s`);
   }
 }
 

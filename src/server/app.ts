@@ -16,6 +16,8 @@ import healthRoutes from './routes/health/index.js';
 import tenantRoutes from './routes/tenants/index.js';
 import rolloutRoutes from './routes/rollouts/index.js';
 import videoRoutes from './routes/videos/index.js';
+import uploadRoutes from './routes/uploads/index.js';
+import { directUploadLimit } from './videos/direct-uploads.js';
 import thumbnailRoutes from './routes/thumbnails/index.js';
 import webhookRoutes from './routes/webhooks/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
@@ -61,7 +63,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(multipart);
   await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);
-  await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes, storageTimeoutSeconds: deps.config.storageTimeoutSeconds });
+  await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(auth, { adminToken: deps.adminToken });
 
   await app.register(healthRoutes);
@@ -69,6 +71,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(tenantRoutes);
   await app.register(rolloutRoutes);
   await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
+  await app.register(uploadRoutes, { maxUploadBytes: directUploadLimit(deps.config.maxUploadBytes) });
   await app.register(thumbnailRoutes);
   await app.register(webhookRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });

@@ -5,12 +5,12 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../../src/local/free-port.js';
 import { buildApp } from '../../src/server/app.js';
+import { createObjectStorage } from '../../src/server/storage/object-storage.js';
 import { createServiceMetrics } from '../../src/metrics.js';
 import { newApiKey } from '../../src/domain/api-keys.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
-import type { ImageRollouts } from '../../src/tenants/image-rollouts.js';
-import type { WebhookEndpoints } from '../../src/webhooks/webhook-types.js';
+import { appServices } from '../helpers/app-services.js';
 
 t.test('an unreachable object store answers 503', async (t) => {
   const apiKey = newApiKey('acme');
@@ -30,7 +30,9 @@ t.test('an unreachable object store answers 503', async (t) => {
   } as TenantLifecycle;
   // Nothing listens on this port.
   const deadStore = { endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, webhooks: {} as WebhookEndpoints, objectStore: deadStore, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const storage = createObjectStorage(deadStore, { timeoutSeconds: 10 });
+  t.teardown(() => storage.close());
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: appServices({ tenants, storage }), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const headers = { authorization: `Bearer ${apiKey}` };
 

@@ -13,12 +13,12 @@ import { VIDEO_AT_METADATA } from '../../src/domain/video-layout.js';
 import { createThumbnailHandler } from '../../src/lambda-image/handler.js';
 import { s3EventRecord } from '../../src/local/s3-event-record.js';
 import { buildApp } from '../../src/server/app.js';
+import { createObjectStorage } from '../../src/server/storage/object-storage.js';
 import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
-import type { ImageRollouts } from '../../src/tenants/image-rollouts.js';
-import type { WebhookEndpoints } from '../../src/webhooks/webhook-types.js';
 import { startTestStore, tempDir, testS3Client } from '../helpers/local-store.js';
 import { imageInfo, makeVideo } from '../helpers/videos.js';
 import { createServiceMetrics } from '../../src/metrics.js';
+import { appServices } from '../helpers/app-services.js';
 
 t.test('videos with their own thumbnail time and their outputs', async (t) => {
   const store = await startTestStore(t);
@@ -41,7 +41,9 @@ t.test('videos with their own thumbnail time and their outputs', async (t) => {
     get: async (id: string) => (id === tenant.id ? tenant : undefined),
     authenticate: async (key: string) => (key === apiKey ? tenant.id : undefined),
   } as TenantLifecycle;
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve({ tenants, rollouts: {} as ImageRollouts, webhooks: {} as WebhookEndpoints, objectStore: store.connection, ready: async () => true }), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const storage = createObjectStorage(store.connection, { timeoutSeconds: 10 });
+  t.teardown(() => storage.close());
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: appServices({ tenants, storage }), metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4' }));
 

@@ -22,6 +22,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'The resource is not in a state that allows this',
   413: 'The upload is larger than the limit',
   415: 'The upload is not a video this service reads',
+  429: 'Too many requests of this kind for now: retry after the seconds Retry-After says',
   431: 'The request line and headers exceed what the server reads (16 KiB)',
   503: 'The service is starting, or a store it needs does not answer',
 };

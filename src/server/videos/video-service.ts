@@ -85,23 +85,42 @@ function errorReason(record: unknown): string {
   return 'the thumbnailer could not process this video';
 }
 
+/** Uploads need a ready tenant; reads (and clean-ups) only a bucket that exists. */
+export type BucketPurpose = 'upload' | 'read';
+
+/** The tenant and its bucket, for `purpose`; TenantNotFound or TenantNotReady otherwise. */
+export async function tenantBucket(tenants: Pick<TenantLifecycle, 'get'>, tenantId: string, purpose: BucketPurpose): Promise<{ tenant: Tenant; bucket: string }> {
+  const tenant = await tenants.get(tenantId);
+  if (!tenant) throw new TenantNotFound(tenantId);
+  const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
+  if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
+  return { tenant, bucket: tenant.outputs.bucket };
+}
+
+type Presigning = { storage: Pick<ObjectStorage, 'presignGet'>; urlTtlSeconds: number };
+
+async function thumbnailLink({ storage, urlTtlSeconds }: Presigning, bucket: string, key: string, width: number): Promise<ThumbnailLink> {
+  const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
+  return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
+}
+
+/** A link per width of the tenant's settings: where the thumbnails are (or will be, once the thumbnailer ran). */
+function thumbnailLinks(presigning: Presigning, bucket: string, videoId: string, settings: ThumbnailSettings): Promise<ThumbnailLink[]> {
+  return Promise.all(settings.widths.map((width) => thumbnailLink(presigning, bucket, thumbnailKey(videoId, width, settings.format), width)));
+}
+
+/** The answer to a video stored in the tenant's bucket, streamed (POST /videos) or direct (POST /uploads/:id/complete). */
+export async function acceptedVideo(presigning: Presigning, tenant: Tenant, bucket: string, video: { id: string; key: string; size: number; contentType: string }): Promise<UploadedVideo> {
+  const thumbnails = await thumbnailLinks(presigning, bucket, video.id, tenant.settings);
+  return { ...video, tenant: tenant.id, status: 'pending', thumbnails };
+}
+
 export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>; storage: ObjectStorage; urlTtlSeconds: number; maxUploadBytes: number }): VideoService {
   const { tenants, storage, urlTtlSeconds, maxUploadBytes } = deps;
   const partSize = uploadPartSize(maxUploadBytes);
 
-  /** The tenant's bucket; uploads need a ready tenant, reads only an existing bucket. */
-  async function bucketOf(tenantId: string, purpose: 'upload' | 'read'): Promise<{ tenant: Tenant; bucket: string }> {
-    const tenant = await tenants.get(tenantId);
-    if (!tenant) throw new TenantNotFound(tenantId);
-    const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
-    if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
-    return { tenant, bucket: tenant.outputs.bucket };
-  }
-
-  async function link(bucket: string, key: string, width: number): Promise<ThumbnailLink> {
-    const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
-    return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
-  }
+  const bucketOf = (tenantId: string, purpose: BucketPurpose) => tenantBucket(tenants, tenantId, purpose);
+  const link = (bucket: string, key: string, width: number) => thumbnailLink({ storage, urlTtlSeconds }, bucket, key, width);
 
   /** The outputs meta.json records (it is written last, so they all exist), or nothing before it exists. */
   async function outputsOf(bucket: string, videoId: string): Promise<VideoOutputs> {
@@ -121,8 +140,7 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     };
   }
 
-  const links = (bucket: string, videoId: string, settings: ThumbnailSettings) =>
-    Promise.all(settings.widths.map((width) => link(bucket, thumbnailKey(videoId, width, settings.format), width)));
+  const links = (bucket: string, videoId: string, settings: ThumbnailSettings) => thumbnailLinks({ storage, urlTtlSeconds }, bucket, videoId, settings);
 
   return {
     async upload({ tenantId, fileName, file, at }) {
@@ -137,7 +155,7 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         const key = videoKey(id, safeVideoName(fileName, type.extension));
         const metadata = at === undefined ? undefined : { [VIDEO_AT_METADATA]: String(at) };
         await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
-        return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
+        return acceptedVideo({ storage, urlTtlSeconds }, tenant, bucket, { id, key, size: intake.bytes, contentType: type.contentType });
       } catch (error) {
         // Whatever failed, read the rest of the request so the client gets its answer.
         file.unpipe(intake);

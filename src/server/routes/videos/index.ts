@@ -6,7 +6,7 @@ import { InvalidRequest, NoVideoFile } from '../../../domain/errors.js';
 import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.js';
 import { actingTenant } from '../../plugins/auth.js';
 import { asMultipartProblem } from '../../multipart-errors.js';
-import { tenantQuery, thumbnailLink } from './schemas.js';
+import { tenantQuery, thumbnailLink, uploadedVideo } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const FILE_FIELD = 'file';
@@ -46,17 +46,7 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
         consumes: ['multipart/form-data'],
         security,
         querystring: tenantQuery,
-        response: {
-          201: z.object({
-            id: z.string(),
-            tenant: z.string(),
-            key: z.string(),
-            size: z.number().int(),
-            contentType: z.string(),
-            status: z.literal('pending'),
-            thumbnails: z.array(thumbnailLink),
-          }),
-        },
+        response: { 201: uploadedVideo },
       },
     },
     async (request, reply) => {
