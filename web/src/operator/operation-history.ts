@@ -1,8 +1,9 @@
 // A tenant's operation history (GET /tenants/:id/operations, newest first), a page at a time with
 // "Load more", and Cancel on an operation still queued or running, after a confirmation. While a
 // shown operation has not ended it reads the shown entries again every few seconds, and stops once
-// all have: a status is always the API's, never guessed.
-import { errorText, isAbort, type ApiClient } from '../api-client.js';
+// all have: a status is always the API's, never guessed. `onChanged` hears of a cancel and of every
+// shown operation that ended, since the tenant's status may have changed with it.
+import { ApiError, errorText, isAbort, type ApiClient } from '../api-client.js';
 import type { OperationRecord, Page } from '../api-types.js';
 import { confirmAction } from '../confirm-dialog.js';
 import { h, replaceChildren } from '../dom.js';
@@ -18,7 +19,7 @@ const POLL_MS = 2000;
 
 export type OperationHistory = { readonly element: HTMLElement; refresh(): Promise<void>; stop(): void };
 
-export function operationHistory(client: ApiClient, tenantId: string, onCancelled: () => void): OperationHistory {
+export function operationHistory(client: ApiClient, tenantId: string, onChanged: () => void): OperationHistory {
   const path = `/tenants/${encodeURIComponent(tenantId)}/operations`;
   const list = h('ol', { class: 'history', 'aria-label': `Operations of ${tenantId}, newest first` });
   const more = h('button', { type: 'button', class: 'button button-small', hidden: true }, 'Load more');
@@ -55,12 +56,18 @@ export function operationHistory(client: ApiClient, tenantId: string, onCancelle
   async function refresh(): Promise<void> {
     try {
       const page = await read(Math.min(Math.max(items.length, PAGE_SIZE), MAX_PAGE_SIZE));
+      const wereUnfinished = new Set(items.filter(isUnfinished).map((operation) => operation.id));
+      const ended = page.items.some((operation) => wereUnfinished.has(operation.id) && !isUnfinished(operation));
       items = page.items;
       nextCursor = page.nextCursor;
       loadError.clear();
       render();
+      if (ended) onChanged();
     } catch (error) {
-      if (!isAbort(error)) loadError.show(error);
+      if (isAbort(error)) return;
+      loadError.show(error);
+      // A refusal (the tenant deleted, the session revoked) does not pass by reading again.
+      if (error instanceof ApiError && error.status < 500) return;
     }
     schedule();
   }
@@ -97,7 +104,7 @@ export function operationHistory(client: ApiClient, tenantId: string, onCancelle
     actionError.clear();
     try {
       await client.send('POST', `${path}/${encodeURIComponent(operation.id)}/cancel`);
-      onCancelled();
+      onChanged();
     } catch (error) {
       actionError.show(new Error(`Could not cancel the ${kind}: ${errorText(error)}`));
     }

@@ -160,7 +160,7 @@ export function settingsForm(client: ApiClient, tenantId: string, current: Thumb
     client
       .send<OperationAccepted>('PATCH', path, { thumbnail })
       .then((accepted) => {
-        forgetPlan(`Applying: the tenant's up is ${accepted.operation.status}.`);
+        forgetPlan(`Sent: the ${accepted.operation.status} up that applies them is in the operations list.`);
         onApplied(accepted);
       })
       .catch((error: unknown) => {

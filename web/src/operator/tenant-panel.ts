@@ -19,7 +19,7 @@ export type TenantPanel = {
 };
 
 export type TenantPanelActions = {
-  /** An operation was queued (settings applied) or cancelled: the tenant's status may have changed. */
+  /** An operation was queued (settings applied), cancelled or has ended: the tenant's status may have changed. */
   changed(tenantId: string, queued?: OperationAccepted): void;
   close(): void;
 };
@@ -32,7 +32,10 @@ export function tenantPanel(client: ApiClient, tenantId: string, actions: Tenant
   const close = h('button', { type: 'button', class: 'button button-small' }, 'Close');
   const readError = errorSlot(close);
   const settingsHolder = h('div', {}, h('p', { class: 'hint' }, 'Loading settings…'));
-  const history = operationHistory(client, tenantId, () => actions.changed(tenantId));
+  const history = operationHistory(client, tenantId, () => {
+    actions.changed(tenantId);
+    void readTenant();
+  });
   const keys = tenantKeys(client, tenantId);
   let settings: SettingsForm | undefined;
 
