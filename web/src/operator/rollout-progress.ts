@@ -1,7 +1,7 @@
 // The progress of one image rollout, read from GET /rollouts/:id every second until it has
 // finished: tenants done of the total, the counts by status, and each tenant's status. It only
 // reads; a stopped view never touches the DOM again.
-import { isAbort, type ApiClient } from '../api-client.js';
+import { ApiError, isAbort, type ApiClient } from '../api-client.js';
 import type { Rollout } from '../api-types.js';
 import { h, replaceChildren, uniqueId } from '../dom.js';
 import { errorSlot } from '../error-slot.js';
@@ -61,8 +61,9 @@ export function rolloutProgress(client: ApiClient, started: Rollout, onFinished:
       }
     } catch (error) {
       if (isAbort(error)) return;
-      // Shown, and read again: the rollout goes on without this page.
       readError.show(error);
+      // A refusal does not pass by reading again; anything else is read again, as the rollout goes on without this page.
+      if (error instanceof ApiError && error.status < 500) return;
     }
     timer = setTimeout(() => void poll(), POLL_MS);
   }

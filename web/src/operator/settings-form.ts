@@ -115,8 +115,9 @@ export function settingsForm(client: ApiClient, tenantId: string, current: Thumb
   }
 
   frame.addEventListener('change', showFrame);
+  // An edit drops the plan, or the preview on its way (which would plan what the form no longer says).
   form.addEventListener('input', () => {
-    if (previewed) forgetPlan('The form changed since the preview: preview again to apply.');
+    if (previewed || previewButton.disabled) forgetPlan('The form changed since the preview: preview again to apply.');
   });
 
   form.addEventListener('submit', (event) => {
