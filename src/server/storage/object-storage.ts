@@ -1,5 +1,5 @@
 // The one adapter between the server and an S3 API (AWS or the local store): streamed multipart
-// uploads, listings, presigned GETs. Routes and services never build an S3 command; an
+// uploads, listings, presigned GETs (minted by url-signer.ts, not by the SDK). Routes and services never build an S3 command; an
 // unreachable or silent store becomes StorageUnavailable (503) within the storage timeout, never
 // a raw SDK error or a hung request, and a refused upload never leaves an object or a part behind.
 import type { Readable } from 'node:stream';
@@ -13,9 +13,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, type S3Connection } from '../../domain/s3-connection.js';
 import { DomainError, StorageUnavailable } from '../../domain/errors.js';
+import { createUrlSigner, type SignedUrl } from './url-signer.js';
 
 export type StoredObject = { key: string; size: number; lastModified: Date };
 
@@ -30,7 +30,8 @@ export type ObjectStorage = {
   list(bucket: string, options: { prefix: string; startAfter?: string; maxKeys?: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The parsed JSON body of an object, or undefined when it does not exist. */
   readJson(bucket: string, key: string): Promise<unknown>;
-  presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+  /** A GET link that lives at most `ttlSeconds`, the same URL for repeated calls within its signing window (url-signer.ts). */
+  presignGet(bucket: string, key: string, ttlSeconds: number): Promise<SignedUrl>;
   /** Ends the background clean-ups; they do not hold the process up. */
   close(): void;
 };
@@ -115,6 +116,8 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
   const s3: S3Client = createS3Client(connection, { silenceTimeoutMs: timeoutMs });
   unsignedPartPayloads(s3);
   silenceIsFinal(s3);
+  // The client's own credentials provider: static keys locally, the default chain (refreshed, session tokens) on AWS.
+  const urls = createUrlSigner(connection, { credentials: s3.config.credentials });
   const closed = new AbortController();
   /** A read's whole bound, its retries included. */
   const readBound = () => ({ abortSignal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closed.signal]) });
@@ -187,8 +190,8 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
       }
     },
 
-    presignGet(bucket, key, expiresInSeconds) {
-      return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+    presignGet(bucket, key, ttlSeconds) {
+      return urls.sign({ method: 'GET', bucket, key, ttlSeconds });
     },
 
     close() {

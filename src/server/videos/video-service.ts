@@ -99,8 +99,8 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
   }
 
   async function link(bucket: string, key: string, width: number): Promise<ThumbnailLink> {
-    const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
-    return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
+    const { url, expiresAt } = await storage.presignGet(bucket, key, urlTtlSeconds);
+    return { width, key, url, expiresAt: expiresAt.toISOString() };
   }
 
   /** The outputs meta.json records (it is written last, so they all exist), or nothing before it exists. */
@@ -108,7 +108,7 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     const meta = (await storage.readJson(bucket, thumbnailMetaKey(videoId))) as Partial<ThumbnailMeta> | undefined;
     if (!meta || typeof meta.atSeconds !== 'number' || !meta.format) return {};
     const { format } = meta;
-    const url = (key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
+    const url = async (key: string) => (await storage.presignGet(bucket, key, urlTtlSeconds)).url;
     const sheets = Array.from({ length: meta.storyboard?.sheets ?? 0 }, (_, index) => url(storyboardSheetKey(videoId, index, format)));
     return {
       ...(typeof meta.durationSeconds === 'number' && { durationSeconds: meta.durationSeconds }),
