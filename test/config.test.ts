@@ -113,3 +113,14 @@ t.test('the storage timeout: 10 s by default, a positive number of seconds up to
     t.match(configError({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: value }), /THUMBFORGE_STORAGE_TIMEOUT_SECONDS/, `refuses ${value}`);
   }
 });
+
+t.test('the request limits: a rate per caller and per-tenant caps on uploads and event streams, each a positive integer', async (t) => {
+  t.match(loadConfig({}), { rateLimitPerMinute: 600, maxConcurrentUploads: 4, maxEventStreams: 10 });
+  t.match(
+    loadConfig({ THUMBFORGE_RATE_LIMIT_PER_MINUTE: '30', THUMBFORGE_MAX_CONCURRENT_UPLOADS: '1', THUMBFORGE_MAX_EVENT_STREAMS: '2' }),
+    { rateLimitPerMinute: 30, maxConcurrentUploads: 1, maxEventStreams: 2 },
+  );
+  for (const variable of ['THUMBFORGE_RATE_LIMIT_PER_MINUTE', 'THUMBFORGE_MAX_CONCURRENT_UPLOADS', 'THUMBFORGE_MAX_EVENT_STREAMS']) {
+    for (const value of ['0', '-1', '2.5', 'many']) t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), `${variable} refuses ${value}`);
+  }
+});

@@ -9,6 +9,7 @@ export type DomainErrorKind =
   | 'conflict'
   | 'too-large'
   | 'unsupported-media'
+  | 'too-many-requests'
   | 'unavailable';
 
 export abstract class DomainError extends Error {
@@ -94,6 +95,15 @@ export class UploadTooLarge extends DomainError {
   readonly title = 'Upload too large';
   constructor(readonly limitBytes: number) {
     super(`the upload exceeds the limit of ${limitBytes} bytes`);
+  }
+}
+
+/** A caller over its rate, or a tenant with as many uploads or event streams open as it may hold: try again after a while. */
+export class TooManyRequests extends DomainError {
+  readonly kind = 'too-many-requests';
+  readonly title = 'Too Many Requests';
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
   }
 }
 

@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import FindMyWay from 'find-my-way';
 import { hasZodFastifySchemaValidationErrors } from '@fastify/type-provider-zod';
-import { DomainError, type DomainErrorKind } from '../../domain/errors.js';
+import { DomainError, TooManyRequests, type DomainErrorKind } from '../../domain/errors.js';
 import { PROBLEM_CONTENT_TYPE, type Problem } from '../problem-schema.js';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
@@ -20,6 +20,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   conflict: 409,
   'too-large': 413,
   'unsupported-media': 415,
+  'too-many-requests': 429,
   unavailable: 503,
 };
 
@@ -88,6 +89,7 @@ export default fp(
       let body: Problem;
       if (error instanceof DomainError) {
         body = problem(STATUS_OF[error.kind], error.message, error.title);
+        if (error instanceof TooManyRequests) reply.header('retry-after', String(error.retryAfterSeconds));
       } else if (hasZodFastifySchemaValidationErrors(error)) {
         const detail = error.validation
           .map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath || ''}: ${issue.message}`)

@@ -127,10 +127,10 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
   return {
     async upload({ tenantId, fileName, file, at }) {
       const intake = new VideoIntake(maxUploadBytes);
+      // The client left mid-upload (also while the tenant is looked up): fail the intake, which aborts the multipart upload.
+      file.on('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
       try {
         const { tenant, bucket } = await bucketOf(tenantId, 'upload');
-        // The client left mid-upload: fail the intake, which aborts the multipart upload.
-        file.once('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
         file.pipe(intake);
         const type = await intake.type;
         const id = newVideoId();
@@ -139,10 +139,9 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
         return { id, tenant: tenant.id, key, size: intake.bytes, contentType: type.contentType, status: 'pending', thumbnails: await links(bucket, id, tenant.settings) };
       } catch (error) {
-        // Whatever failed, read the rest of the request so the client gets its answer.
+        // Whatever failed, the rest of the request is never read: its answer closes the connection (plugins/refused-bodies.ts).
         file.unpipe(intake);
         intake.destroy();
-        file.resume();
         throw error;
       }
     },
