@@ -58,12 +58,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(httpMetrics, { metrics: deps.metrics });
   await app.register(problemErrors);
   await app.register(routeProblems);
+  // Before any route, the API document's and the console's included, so every route is counted.
+  await app.register(rateLimits, { perMinute: deps.config.rateLimitPerMinute });
   await app.register(multipart);
   await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);
   await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes, storageTimeoutSeconds: deps.config.storageTimeoutSeconds });
   await app.register(auth, { adminToken: deps.adminToken });
-  await app.register(rateLimits, { perMinute: deps.config.rateLimitPerMinute });
   await app.register(refusedBodies);
 
   await app.register(healthRoutes);

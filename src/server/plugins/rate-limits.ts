@@ -12,7 +12,7 @@ import { bearerToken, type Principal } from './auth.js';
 
 const MINUTE_MS = 60_000;
 
-/** Who is counted: set by the auth hook, which runs first (this plugin's hook is a route-level one). */
+/** Who is counted: the principal is set by the auth hook, which runs first (an app-level hook; this plugin's are route-level). */
 function callerOf(request: FastifyRequest): string {
   const principal = request.principal as Principal | null;
   if (!principal) return `ip:${rateLimit.normalizeIP(request.ip)}`;
@@ -32,5 +32,5 @@ export default fp(
         new TooManyRequests(`more than ${context.max} requests in a minute from this caller; retry in ${context.after}`, Math.ceil(context.ttl / 1000)),
     });
   },
-  { name: 'rate-limits', dependencies: ['auth'] },
+  { name: 'rate-limits' },
 );
