@@ -1,7 +1,8 @@
 // /videos: the streaming upload and a video's thumbnail status. HTTP only: the upload work
 // (sniffing, size limit, multipart upload, presigning) lives in the video service. An upload is
 // refused before its body is read when its Content-Length is over the limit (413) or its tenant
-// already streams as many uploads as it may on this replica (429); a refused body is never read on.
+// already streams as many uploads as it may on this replica (429); a refused body is not drained:
+// its answer closes the connection (plugins/refused-bodies.ts).
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { InvalidRequest, NoVideoFile, UploadTooLarge } from '../../../domain/errors.js';
