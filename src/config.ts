@@ -26,6 +26,9 @@ const envSchema = z
     THUMBFORGE_URL_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(3600),
     THUMBFORGE_OPERATION_TIMEOUT_SECONDS: positiveInt.default(1800),
     THUMBFORGE_STORAGE_TIMEOUT_SECONDS: positiveInt.max(300).default(10),
+    THUMBFORGE_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    THUMBFORGE_MAX_CONCURRENT_UPLOADS: positiveInt.max(1000).default(4),
+    THUMBFORGE_MAX_EVENT_STREAMS: positiveInt.max(1000).default(10),
     THUMBFORGE_S3_PORT: port.optional(),
     AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
     PULUMI_BACKEND_URL: z.string().regex(/^(s3|file|https?|gs|azblob):\/\//, 'must be a Pulumi backend URL (s3://, file://, https://…)').optional(),
@@ -80,6 +83,12 @@ export type Config = {
   operationTimeoutSeconds: number;
   /** How long one request may wait on a silent object store before the API answers 503. */
   storageTimeoutSeconds: number;
+  /** Requests per minute per caller (tenant key, admin token, or IP on public routes), counted by each replica. */
+  rateLimitPerMinute: number;
+  /** Streamed uploads (POST /videos) one tenant may have in flight on one replica. */
+  maxConcurrentUploads: number;
+  /** Event streams (GET /tenants/:id/events) one tenant may hold open on one replica. */
+  maxEventStreams: number;
   s3Port: number;
   awsRegion?: string;
   pulumiBackendUrl?: string;
@@ -130,6 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     urlTtlSeconds: e.THUMBFORGE_URL_TTL_SECONDS,
     operationTimeoutSeconds: e.THUMBFORGE_OPERATION_TIMEOUT_SECONDS,
     storageTimeoutSeconds: e.THUMBFORGE_STORAGE_TIMEOUT_SECONDS,
+    rateLimitPerMinute: e.THUMBFORGE_RATE_LIMIT_PER_MINUTE,
+    maxConcurrentUploads: e.THUMBFORGE_MAX_CONCURRENT_UPLOADS,
+    maxEventStreams: e.THUMBFORGE_MAX_EVENT_STREAMS,
     s3Port: e.THUMBFORGE_S3_PORT ?? e.PORT + 1,
     awsRegion: e.AWS_REGION,
     pulumiBackendUrl: e.PULUMI_BACKEND_URL,

@@ -141,3 +141,14 @@ t.test('direct uploads: at most 16 open per tenant and 12 h to finish by default
   for (const value of ['0', '2.5']) t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: value }), /THUMBFORGE_UPLOAD_EXPIRY_SECONDS/, `refuses an expiry of ${value}`);
   t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: String(24 * 3600) }), /under the 1-day lifecycle rule/);
 });
+
+t.test('the request limits: a rate per caller and per-tenant caps on uploads and event streams, each a positive integer', async (t) => {
+  t.match(loadConfig({}), { rateLimitPerMinute: 600, maxConcurrentUploads: 4, maxEventStreams: 10 });
+  t.match(
+    loadConfig({ THUMBFORGE_RATE_LIMIT_PER_MINUTE: '30', THUMBFORGE_MAX_CONCURRENT_UPLOADS: '1', THUMBFORGE_MAX_EVENT_STREAMS: '2' }),
+    { rateLimitPerMinute: 30, maxConcurrentUploads: 1, maxEventStreams: 2 },
+  );
+  for (const variable of ['THUMBFORGE_RATE_LIMIT_PER_MINUTE', 'THUMBFORGE_MAX_CONCURRENT_UPLOADS', 'THUMBFORGE_MAX_EVENT_STREAMS']) {
+    for (const value of ['0', '-1', '2.5', 'many']) t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), `${variable} refuses ${value}`);
+  }
+});

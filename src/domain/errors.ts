@@ -158,6 +158,15 @@ export class TooManyOpenUploads extends DomainError {
   }
 }
 
+/** A caller over its rate, or a tenant with as many uploads or event streams open as it may hold: try again after a while. */
+export class TooManyRequests extends DomainError {
+  readonly kind = 'too-many-requests';
+  readonly title = 'Too Many Requests';
+  constructor(message: string, override readonly retryAfterSeconds: number) {
+    super(message);
+  }
+}
+
 export class StorageUnavailable extends DomainError {
   readonly kind = 'unavailable';
   readonly title = 'Storage unavailable';

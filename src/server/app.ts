@@ -11,6 +11,8 @@ import openapi from './plugins/openapi.js';
 import routeProblems from './plugins/route-problems.js';
 import services, { type ServiceDependencies } from './plugins/services.js';
 import auth from './plugins/auth.js';
+import rateLimits from './plugins/rate-limits.js';
+import refusedBodies from './plugins/refused-bodies.js';
 import httpMetrics, { type HttpMetrics } from './plugins/http-metrics.js';
 import healthRoutes from './routes/health/index.js';
 import tenantRoutes from './routes/tenants/index.js';
@@ -60,17 +62,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(httpMetrics, { metrics: deps.metrics });
   await app.register(problemErrors);
   await app.register(routeProblems);
+  // Before any route, the API document's and the console's included, so every route is counted.
+  await app.register(rateLimits, { perMinute: deps.config.rateLimitPerMinute });
   await app.register(multipart);
   await app.register(sse, { heartbeatInterval: deps.sseHeartbeatMs ?? 15_000 });
   await app.register(openapi);
   await app.register(services, { dependencies: deps.services, urlTtlSeconds: deps.config.urlTtlSeconds, maxUploadBytes: deps.config.maxUploadBytes });
   await app.register(auth, { adminToken: deps.adminToken });
+  await app.register(refusedBodies);
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes, { metrics: deps.metrics });
-  await app.register(tenantRoutes);
+  await app.register(tenantRoutes, { maxEventStreams: deps.config.maxEventStreams });
   await app.register(rolloutRoutes);
-  await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes });
+  await app.register(videoRoutes, { maxUploadBytes: deps.config.maxUploadBytes, maxConcurrentUploads: deps.config.maxConcurrentUploads });
   await app.register(uploadRoutes, { maxUploadBytes: directUploadLimit(deps.config.maxUploadBytes) });
   await app.register(thumbnailRoutes);
   await app.register(webhookRoutes);

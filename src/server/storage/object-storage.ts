@@ -1,6 +1,6 @@
 // The one adapter between the server and an S3 API (AWS or the local store): streamed multipart
 // uploads, the multipart calls of direct uploads (presigned parts), listings, ranged reads, copies,
-// presigned GETs. Routes and services never build an S3 command; an
+// presigned URLs (minted by url-signer.ts, not by the SDK). Routes and services never build an S3 command; an
 // unreachable or silent store becomes StorageUnavailable (503) within the storage timeout, never
 // a raw SDK error or a hung request, and a refused upload never leaves an object or a part behind.
 import type { Readable } from 'node:stream';
@@ -15,13 +15,12 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createS3Client, type S3Connection } from '../../domain/s3-connection.js';
 import { DomainError, InvalidRequest, StorageUnavailable } from '../../domain/errors.js';
+import { createUrlSigner, type SignedUrl } from './url-signer.js';
 
 export type StoredObject = { key: string; size: number; lastModified: Date };
 /** A part of a multipart upload the store holds: its ETag as the store quotes it (with the quotes). */
@@ -38,11 +37,12 @@ export type ObjectStorage = {
   list(bucket: string, options: { prefix: string; startAfter?: string; maxKeys?: number }): Promise<{ objects: StoredObject[]; truncated: boolean }>;
   /** The parsed JSON body of an object, or undefined when it does not exist. */
   readJson(bucket: string, key: string): Promise<unknown>;
-  presignGet(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+  /** A GET link that lives at most `ttlSeconds`, the same URL for repeated calls within its signing window (url-signer.ts). */
+  presignGet(bucket: string, key: string, ttlSeconds: number): Promise<SignedUrl>;
   /** Starts a multipart upload whose parts the client sends itself; resolves with the store's upload id. */
   createMultipart(input: { bucket: string; key: string; contentType: string }): Promise<string>;
-  /** A URL the client PUTs one part's bytes to, valid for `expiresInSeconds`. */
-  presignUploadPart(input: { bucket: string; key: string; uploadId: string; partNumber: number }, expiresInSeconds: number): Promise<string>;
+  /** A URL the client PUTs one part's bytes to, living at most `ttlSeconds` (url-signer.ts, as presignGet). */
+  presignUploadPart(input: { bucket: string; key: string; uploadId: string; partNumber: number }, ttlSeconds: number): Promise<SignedUrl>;
   /** The parts the store holds, in part order; undefined when the store knows no such upload (completed or aborted). */
   listParts(bucket: string, key: string, uploadId: string): Promise<StoredPart[] | undefined>;
   /**
@@ -150,6 +150,8 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
   const s3: S3Client = createS3Client(connection, { silenceTimeoutMs: timeoutMs });
   unsignedPartPayloads(s3);
   silenceIsFinal(s3);
+  // The client's own credentials provider: static keys locally, the default chain (refreshed, session tokens) on AWS.
+  const urls = createUrlSigner(connection, { credentials: s3.config.credentials });
   const closed = new AbortController();
   /** A read's whole bound, its retries included. */
   const readBound = () => ({ abortSignal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closed.signal]) });
@@ -228,8 +230,8 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
       }
     },
 
-    presignGet(bucket, key, expiresInSeconds) {
-      return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+    presignGet(bucket, key, ttlSeconds) {
+      return urls.sign({ method: 'GET', bucket, key, ttlSeconds });
     },
 
     async createMultipart({ bucket, key, contentType }) {
@@ -237,8 +239,8 @@ export function createObjectStorage(connection: S3Connection, options: ObjectSto
       return created.UploadId!;
     },
 
-    presignUploadPart({ bucket, key, uploadId, partNumber }, expiresInSeconds) {
-      return getSignedUrl(s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn: expiresInSeconds });
+    presignUploadPart({ bucket, key, uploadId, partNumber }, ttlSeconds) {
+      return urls.sign({ method: 'PUT', bucket, key, query: { partNumber: String(partNumber), uploadId }, ttlSeconds });
     },
 
     async listParts(bucket, key, uploadId) {

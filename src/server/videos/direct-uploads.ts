@@ -16,7 +16,7 @@ import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import { MAX_COPY_BYTES, type ObjectStorage, type StoredPart } from '../storage/object-storage.js';
 import { abortUpload, completeUpload, getUpload, insertUpload, lockTenantUploads, openUploads, setMultipartUploadId, type UploadRecord } from './direct-upload-records.js';
 import { UPLOAD_EXPIRY_QUEUE, uploadExpiryPayload, uploadExpiryQueue } from './direct-upload-queue.js';
-import { SIGNATURE_BYTES, sniffVideoType } from './video-signature.js';
+import { SNIFF_BYTES, sniffVideo } from './video-signature.js';
 import { acceptedVideo, tenantBucket, uploadPartSize, type UploadedVideo } from './video-service.js';
 
 export type PartUrl = { partNumber: number; url: string };
@@ -90,7 +90,7 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
     const untilExpiry = Math.floor((Date.parse(upload.expiresAt) - Date.now()) / 1000);
     const expiresIn = Math.max(1, Math.min(urlTtlSeconds, untilExpiry));
     const target = { bucket, key: upload.objectKey, uploadId: upload.multipartUploadId };
-    return Promise.all(partNumbers.map(async (partNumber) => ({ partNumber, url: await storage.presignUploadPart({ ...target, partNumber }, expiresIn) })));
+    return Promise.all(partNumbers.map(async (partNumber) => ({ partNumber, url: (await storage.presignUploadPart({ ...target, partNumber }, expiresIn)).url })));
   }
 
   const answer = (tenant: Tenant, bucket: string, upload: UploadRecord) =>
@@ -173,7 +173,7 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
       }
       // False when the store has joined them already: a completion that failed after this step, or one running alongside.
       await storage.completeMultipart({ bucket, key: upload.objectKey, uploadId: upload.multipartUploadId, parts, size: upload.declaredSize });
-      const stored = await storage.readHead(bucket, upload.objectKey, SIGNATURE_BYTES);
+      const stored = await storage.readHead(bucket, upload.objectKey, SNIFF_BYTES);
       if (!stored) {
         // Neither parts nor object: a completion alongside finished first, the upload was aborted
         // meanwhile, or the store is still joining the parts for an earlier request (one that timed out).
@@ -187,11 +187,11 @@ export async function startDirectUploads(options: DirectUploadsOptions): Promise
         await discard(bucket, upload);
         throw new UploadTooLarge(maxBytes);
       }
-      const type = await sniffVideoType(stored.head);
-      if (!type) {
+      const type = await sniffVideo(stored.head).catch(async (error: unknown) => {
+        if (!(error instanceof NotAVideo)) throw error;
         await discard(bucket, upload);
-        throw new NotAVideo('the upload is not a video (expected MP4/MOV, WebM/MKV or AVI content): it was deleted');
-      }
+        throw new NotAVideo(`${error.message}: it was deleted`);
+      });
       const video = { key: videoKey(upload.videoId, safeVideoName(upload.fileName, type.extension)), size: stored.size, contentType: type.contentType };
       const metadata = upload.at === undefined ? undefined : { [VIDEO_AT_METADATA]: upload.at };
       await storage.copy({ bucket, from: upload.objectKey, to: video.key, size: video.size, contentType: video.contentType, metadata });

@@ -100,8 +100,8 @@ export async function tenantBucket(tenants: Pick<TenantLifecycle, 'get'>, tenant
 type Presigning = { storage: Pick<ObjectStorage, 'presignGet'>; urlTtlSeconds: number };
 
 async function thumbnailLink({ storage, urlTtlSeconds }: Presigning, bucket: string, key: string, width: number): Promise<ThumbnailLink> {
-  const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
-  return { width, key, url: await storage.presignGet(bucket, key, urlTtlSeconds), expiresAt };
+  const { url, expiresAt } = await storage.presignGet(bucket, key, urlTtlSeconds);
+  return { width, key, url, expiresAt: expiresAt.toISOString() };
 }
 
 /** A link per width of the tenant's settings: where the thumbnails are (or will be, once the thumbnailer ran). */
@@ -127,7 +127,7 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
     const meta = (await storage.readJson(bucket, thumbnailMetaKey(videoId))) as Partial<ThumbnailMeta> | undefined;
     if (!meta || typeof meta.atSeconds !== 'number' || !meta.format) return {};
     const { format } = meta;
-    const url = (key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
+    const url = async (key: string) => (await storage.presignGet(bucket, key, urlTtlSeconds)).url;
     const sheets = Array.from({ length: meta.storyboard?.sheets ?? 0 }, (_, index) => url(storyboardSheetKey(videoId, index, format)));
     return {
       ...(typeof meta.durationSeconds === 'number' && { durationSeconds: meta.durationSeconds }),
@@ -145,10 +145,10 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
   return {
     async upload({ tenantId, fileName, file, at }) {
       const intake = new VideoIntake(maxUploadBytes);
+      // The client left mid-upload (also while the tenant is looked up): fail the intake, which aborts the multipart upload.
+      file.on('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
       try {
         const { tenant, bucket } = await bucketOf(tenantId, 'upload');
-        // The client left mid-upload: fail the intake, which aborts the multipart upload.
-        file.once('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
         file.pipe(intake);
         const type = await intake.type;
         const id = newVideoId();
@@ -157,10 +157,9 @@ export function createVideoService(deps: { tenants: Pick<TenantLifecycle, 'get'>
         await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
         return acceptedVideo({ storage, urlTtlSeconds }, tenant, bucket, { id, key, size: intake.bytes, contentType: type.contentType });
       } catch (error) {
-        // Whatever failed, read the rest of the request so the client gets its answer.
+        // Whatever failed, the rest of the request is never read: its answer closes the connection (plugins/refused-bodies.ts).
         file.unpipe(intake);
         intake.destroy();
-        file.resume();
         throw error;
       }
     },
