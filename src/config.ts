@@ -6,6 +6,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEventsQueueUrl, type EventsQueue } from './domain/events-queue.js';
 
+/** Attempts of one webhook delivery: with the default backoff, the last one comes about a day after the first (README, Webhooks). */
+const WEBHOOK_DEFAULT_MAX_ATTEMPTS = 16;
+
 const port = z.coerce.number().int().min(1).max(65_535);
 const cron = (fallback: string) =>
   z
@@ -23,10 +26,16 @@ const envSchema = z
     THUMBFORGE_DATA_DIR: z.string().min(1).default('./.data'),
     THUMBFORGE_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
     THUMBFORGE_MAX_UPLOAD_BYTES: positiveInt.default(2 * 1024 ** 3),
+    THUMBFORGE_MAX_OPEN_UPLOADS: positiveInt.max(10_000).default(16),
+    // Below the bucket lifecycle rule's one day (src/stacks/aws-program.ts), which stays the backstop.
+    THUMBFORGE_UPLOAD_EXPIRY_SECONDS: positiveInt.max(23 * 3600, 'must stay under the 1-day lifecycle rule that backs it up (at most 82800)').default(12 * 3600),
     THUMBFORGE_MAX_CONCURRENT_OPERATIONS: positiveInt.max(64).default(4),
     THUMBFORGE_URL_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(3600),
     THUMBFORGE_OPERATION_TIMEOUT_SECONDS: positiveInt.default(1800),
     THUMBFORGE_STORAGE_TIMEOUT_SECONDS: positiveInt.max(300).default(10),
+    THUMBFORGE_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    THUMBFORGE_MAX_CONCURRENT_UPLOADS: positiveInt.max(1000).default(4),
+    THUMBFORGE_MAX_EVENT_STREAMS: positiveInt.max(1000).default(10),
     THUMBFORGE_S3_PORT: port.optional(),
     AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
     PULUMI_BACKEND_URL: z.string().regex(/^(s3|file|https?|gs|azblob):\/\//, 'must be a Pulumi backend URL (s3://, file://, https://…)').optional(),
@@ -44,6 +53,12 @@ const envSchema = z
       .string()
       .refine((url) => parseEventsQueueUrl(url) !== undefined, 'must be an SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>')
       .optional(),
+    // Pulumi Cloud keeps stacks in an organization; a self-managed (s3://) backend calls its only one "organization".
+    THUMBFORGE_PULUMI_ORGANIZATION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a Pulumi organization name').default('organization'),
+    THUMBFORGE_WEBHOOK_MAX_ATTEMPTS: positiveInt.max(30).default(WEBHOOK_DEFAULT_MAX_ATTEMPTS),
+    THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS: positiveInt.max(10, 'must be at most 10 (the first retry comes within twice this)').default(10),
+    THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS: positiveInt.max(60).default(10),
+    THUMBFORGE_WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (a random key, e.g. 32 bytes in base64)').optional(),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -59,6 +74,8 @@ const envSchema = z
     }
     // A task's disk is scratch on AWS: the embedded database would lose every tenant with the task.
     if (!env.THUMBFORGE_DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_DATABASE_URL'], message: 'is required when THUMBFORGE_TARGET=aws (a shared PostgreSQL, e.g. RDS)' });
+    // Endpoint signing secrets are encrypted under this key; a task's disk cannot keep a generated one.
+    if (!env.THUMBFORGE_WEBHOOK_SECRET_KEY) ctx.addIssue({ code: 'custom', path: ['THUMBFORGE_WEBHOOK_SECRET_KEY'], message: 'is required when THUMBFORGE_TARGET=aws (it encrypts the webhook signing secrets in the database)' });
     if ((env.PULUMI_SECRETS_PROVIDER ?? 'passphrase') === 'passphrase' && !env.PULUMI_CONFIG_PASSPHRASE) {
       ctx.addIssue({ code: 'custom', path: ['PULUMI_CONFIG_PASSPHRASE'], message: 'is required on the aws target unless PULUMI_SECRETS_PROVIDER is awskms://…' });
     }
@@ -71,17 +88,29 @@ export type Config = {
   dataDir: string;
   adminToken?: string;
   maxUploadBytes: number;
+  /** Direct uploads a tenant may hold open at once, across every replica. */
+  maxOpenUploads: number;
+  /** How long a direct upload stays open; then a job aborts it. */
+  uploadExpirySeconds: number;
   maxConcurrentOperations: number;
   urlTtlSeconds: number;
   operationTimeoutSeconds: number;
   /** How long one request may wait on a silent object store before the API answers 503. */
   storageTimeoutSeconds: number;
+  /** Requests per minute per caller (tenant key, admin token, or IP on public routes), counted by each replica. */
+  rateLimitPerMinute: number;
+  /** Streamed uploads (POST /videos) one tenant may have in flight on one replica. */
+  maxConcurrentUploads: number;
+  /** Event streams (GET /tenants/:id/events) one tenant may hold open on one replica. */
+  maxEventStreams: number;
   s3Port: number;
   awsRegion?: string;
   pulumiBackendUrl?: string;
   pulumiPassphrase?: string;
   pulumiSecretsProvider: string;
   imageUri?: string;
+  /** The Pulumi organization the platform stack lives in (tenant stacks reference it there). */
+  pulumiOrganization: string;
   logLevel: string;
   /** A shared PostgreSQL server; unset means the embedded database (PGlite) under the data dir. */
   databaseUrl?: string;
@@ -96,6 +125,14 @@ export type Config = {
   catalogReconcileCron: string;
   /** aws target: the queue every tenant bucket's catalog events reach. */
   eventsQueue?: EventsQueue;
+  /** Attempts of one webhook delivery, the first included. */
+  webhookMaxAttempts: number;
+  /** The first retry's base delay: retry n waits 1-2 times this times 2^(n-1), at most 4 h. */
+  webhookRetryDelaySeconds: number;
+  /** One delivery attempt's bound: connecting, sending and the answer's status line. */
+  webhookTimeoutSeconds: number;
+  /** Encrypts webhook signing secrets at rest; unset on the local target: generated in the data dir. */
+  webhookSecretKey?: string;
 };
 
 export class ConfigError extends Error {}
@@ -114,16 +151,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.THUMBFORGE_DATA_DIR),
     adminToken: e.THUMBFORGE_ADMIN_TOKEN,
     maxUploadBytes: e.THUMBFORGE_MAX_UPLOAD_BYTES,
+    maxOpenUploads: e.THUMBFORGE_MAX_OPEN_UPLOADS,
+    uploadExpirySeconds: e.THUMBFORGE_UPLOAD_EXPIRY_SECONDS,
     maxConcurrentOperations: e.THUMBFORGE_MAX_CONCURRENT_OPERATIONS,
     urlTtlSeconds: e.THUMBFORGE_URL_TTL_SECONDS,
     operationTimeoutSeconds: e.THUMBFORGE_OPERATION_TIMEOUT_SECONDS,
     storageTimeoutSeconds: e.THUMBFORGE_STORAGE_TIMEOUT_SECONDS,
+    rateLimitPerMinute: e.THUMBFORGE_RATE_LIMIT_PER_MINUTE,
+    maxConcurrentUploads: e.THUMBFORGE_MAX_CONCURRENT_UPLOADS,
+    maxEventStreams: e.THUMBFORGE_MAX_EVENT_STREAMS,
     s3Port: e.THUMBFORGE_S3_PORT ?? e.PORT + 1,
     awsRegion: e.AWS_REGION,
     pulumiBackendUrl: e.PULUMI_BACKEND_URL,
     pulumiPassphrase: e.PULUMI_CONFIG_PASSPHRASE,
     pulumiSecretsProvider: e.PULUMI_SECRETS_PROVIDER ?? 'passphrase',
     imageUri: e.THUMBFORGE_IMAGE_URI,
+    pulumiOrganization: e.THUMBFORGE_PULUMI_ORGANIZATION,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.THUMBFORGE_DATABASE_URL,
     replicaId: e.THUMBFORGE_REPLICA_ID ?? `${hostname()}-${process.pid}`,
@@ -133,5 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     driftCheckCron: e.THUMBFORGE_DRIFT_CHECK_CRON,
     catalogReconcileCron: e.THUMBFORGE_CATALOG_RECONCILE_CRON,
     eventsQueue: e.THUMBFORGE_EVENTS_QUEUE_URL === undefined ? undefined : parseEventsQueueUrl(e.THUMBFORGE_EVENTS_QUEUE_URL),
+    webhookMaxAttempts: e.THUMBFORGE_WEBHOOK_MAX_ATTEMPTS,
+    webhookRetryDelaySeconds: e.THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS,
+    webhookTimeoutSeconds: e.THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS,
+    webhookSecretKey: e.THUMBFORGE_WEBHOOK_SECRET_KEY,
   };
 }

@@ -1,7 +1,8 @@
 // The metrics of one running service: its own prom-client registry (never prom-client's global
 // one, so two services in one process keep theirs apart), the metric families, and the sinks the
-// HTTP app, the tenant operations and the function runner report to. It never labels a series by
-// tenant, video, key or raw URL: only by route pattern, status, kind, outcome and queue name.
+// HTTP app, the tenant operations, the function runner and the webhook deliveries report to. It
+// never labels a series by tenant, video, key, endpoint or raw URL: only by route pattern, status,
+// kind, outcome and queue name.
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueBacklog } from './db/job-engine.js';
 
@@ -9,6 +10,8 @@ import type { QueueBacklog } from './db/job-engine.js';
 const OPERATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800];
 /** An invocation is bounded by Lambda's 15 minutes. */
 const INVOCATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900];
+/** A webhook attempt is bounded by its timeout (10 s by default, 60 s at most). */
+const WEBHOOK_ATTEMPT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 /** A scrape never waits longer than this on the database for the queues' backlog. */
 const QUEUE_READ_TIMEOUT_MS = 2_000;
 
@@ -43,6 +46,13 @@ export function createServiceMetrics() {
     help: 'Thumbnailer function invocations by the local function runner, by outcome, and how long each took (its _count is the invocation counter)',
     labelNames: ['outcome'] as const,
     buckets: INVOCATION_BUCKETS,
+    registers: [registry],
+  });
+  const webhookAttempts = new Histogram({
+    name: 'thumbforge_webhook_attempt_duration_seconds',
+    help: 'Webhook delivery attempts by outcome (delivered, rejected: a non-2xx answer, timed-out, refused: a forbidden address, unreachable), and how long each took (its _count is the attempt counter)',
+    labelNames: ['outcome'] as const,
+    buckets: WEBHOOK_ATTEMPT_BUCKETS,
     registers: [registry],
   });
 
@@ -97,6 +107,9 @@ export function createServiceMetrics() {
     },
     invocationFinished(invocation: { outcome: string; seconds: number }) {
       invocations.observe({ outcome: invocation.outcome }, invocation.seconds);
+    },
+    webhookAttempted(attempt: { outcome: string; seconds: number }) {
+      webhookAttempts.observe({ outcome: attempt.outcome }, attempt.seconds);
     },
   };
 }

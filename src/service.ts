@@ -1,9 +1,11 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
-// queues, the tenant lifecycle and its workers, the video catalog and what feeds it: the local
-// function runner's deliveries or the aws events queue), says when it is ready, and stops them in bounded
-// phases: HTTP first, then workers (running operations get a grace, then are handed over), then
-// the job engine, the store and the database. It never leaves an orphan process behind. It makes
+// queues, the webhooks and their workers, the tenant lifecycle and its workers, the storage
+// adapter, the video catalog and what feeds it (the local function runner's deliveries or the aws
+// events queue), direct uploads and their expiry worker), says when it is ready, and stops them in
+// bounded phases: HTTP first, then workers (webhook attempts in flight are ended and retried
+// later; running operations get a grace, then are handed over), then the job engine, the store
+// and the database. It never leaves an orphan process behind. It makes
 // the service's metrics registry and hands it to each part that reports to it.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -16,7 +18,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createJobEngine, queueBacklog } from './db/job-engine.js';
 import type { S3Connection } from './domain/s3-connection.js';
-import { readOrCreateSecret } from './local/data-dir-secret.js';
+import { readOrCreateSecret, WEBHOOK_SECRET_KEY_FILE } from './local/data-dir-secret.js';
 import { createServiceMetrics } from './metrics.js';
 import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/object-store.js';
 import { createFunctionRunner } from './local/function-runner.js';
@@ -25,9 +27,11 @@ import { createObjectStorage } from './server/storage/object-storage.js';
 import { changesOf, createVideoCatalog } from './catalog/video-catalog.js';
 import { startSqsEventConsumer } from './catalog/sqs-event-consumer.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
+import { startDirectUploads } from './server/videos/direct-uploads.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
-import { createTenantStacks, PLATFORM_STACK, type AwsTarget, type TenantTarget } from './stacks/index.js';
+import { createTenantStacks, platformStackName, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
+import { startWebhooks } from './webhooks/webhooks.js';
 
 export type RunningService = {
   url: string;
@@ -50,7 +54,9 @@ export function awsTargetOf(config: Config): AwsTarget {
     secretsProvider: config.pulumiSecretsProvider,
     passphrase: config.pulumiPassphrase,
     // Without an image URI, tenant stacks read the image from the platform stack (`npm run platform`).
-    image: config.imageUri ? { uri: config.imageUri } : { platformStack: PLATFORM_STACK },
+    pulumiOrganization: config.pulumiOrganization,
+    image: config.imageUri ? { uri: config.imageUri } : { platformStack: platformStackName(config.pulumiOrganization) },
+    deleteTimeoutSeconds: resourceDeleteTimeoutSeconds(config.operationTimeoutSeconds),
     eventsQueue: config.eventsQueue!,
   };
 }
@@ -72,6 +78,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const passphrase =
     config.pulumiPassphrase ?? (config.target === 'local' ? (await readOrCreateSecret(config.dataDir, 'pulumi-passphrase')).value : undefined);
   const objectEventSecret = await objectEventSecretOf(config);
+  // Required on aws (loadConfig checks); on the local target kept in the data dir, which a cluster's replicas share.
+  const webhookSecretKey = config.webhookSecretKey ?? (await readOrCreateSecret(config.dataDir, WEBHOOK_SECRET_KEY_FILE)).value;
 
   let provide!: (deps: ServiceDependencies) => void;
   let fail!: (error: unknown) => void;
@@ -102,7 +110,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await phase('database', async () => db?.close());
     })());
 
-  let deps: ServiceDependencies;
+  let objectStore: S3Connection;
   try {
     // Listen first: the object store posts a test event to the webhook as it starts, and probes see 503 until ready.
     await app.listen({ host: config.host, port: config.port });
@@ -112,7 +120,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await migrate(db);
 
     let target: TenantTarget;
-    let objectStore: S3Connection;
     if (config.target === 'local') {
       if (config.s3Endpoint) {
         objectStore = { endpoint: config.s3Endpoint, region: LOCAL_REGION, credentials: await rootCredentials(config.dataDir) };
@@ -137,6 +144,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const engine = (boss = await createJobEngine({ db, replicaId: config.replicaId, heartbeatSeconds: config.heartbeatSeconds, logger: log.child({ component: 'jobs' }) }));
     metrics.readQueuesFrom(() => queueBacklog(db!), log.child({ component: 'metrics' }));
 
+    // Before the tenant operations, which publish to its event sink (as the catalog does).
+    const webhooks = await startWebhooks({
+      db,
+      boss: engine,
+      secretKey: webhookSecretKey,
+      allowLoopback: config.target === 'local',
+      maxAttempts: config.webhookMaxAttempts,
+      retryDelaySeconds: config.webhookRetryDelaySeconds,
+      timeoutSeconds: config.webhookTimeoutSeconds,
+      logger: log.child({ component: 'webhooks' }),
+      metrics,
+    });
+    stopWorkers.push(() => webhooks.stop());
+
     const stacks = createTenantStacks({ target, dataDir: config.dataDir, scratchDir: join(config.dataDir, 'scratch', config.replicaId) });
     const operations = await startTenantOperations({
       db,
@@ -149,17 +170,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
       driftCheckCron: config.driftCheckCron,
       logger: log.child({ component: 'operations' }),
       metrics,
+      webhookEvents: webhooks.events,
     });
     stopWorkers.push(() => operations.stop(config.shutdownGraceSeconds));
-    const { tenants } = operations;
+    const { tenants, rollouts } = operations;
 
-    // The catalog's own store adapter (ingest reads, the reconcile's listings, deletes); the app's reads never use it.
-    const catalogStorage = createObjectStorage(objectStore, { timeoutSeconds: config.storageTimeoutSeconds });
-    stopStore.unshift(async () => catalogStorage.close());
+    const storage = createObjectStorage(objectStore, { timeoutSeconds: config.storageTimeoutSeconds });
+    // Before the store stops: it ends the adapter's background clean-ups.
+    stopStore.unshift(async () => storage.close());
+
+    // Ingest reads meta.json, the reconcile lists buckets, deletes remove objects; the app's reads never touch the store.
     const catalog = await createVideoCatalog({
       db,
       boss: engine,
-      store: catalogStorage,
+      store: storage,
+      webhooks: webhooks.events,
       heartbeatSeconds: config.heartbeatSeconds,
       reconcileCron: config.catalogReconcileCron,
       logger: log.child({ component: 'catalog' }),
@@ -168,6 +193,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await catalog.startWorkers();
     // Events missed while no replica ran (or that could not be queued) are found by comparing.
     await catalog.requestReconcile('start');
+    const directUploads = await startDirectUploads({
+      db,
+      boss: engine,
+      storage,
+      tenants,
+      catalog,
+      urlTtlSeconds: config.urlTtlSeconds,
+      maxUploadBytes: config.maxUploadBytes,
+      maxOpenUploads: config.maxOpenUploads,
+      expirySeconds: config.uploadExpirySeconds,
+      logger: log.child({ component: 'uploads' }),
+    });
+    stopWorkers.push(() => directUploads.stop());
+    const served = { tenants, rollouts, webhooks: webhooks.endpoints, catalog, storage, uploads: directUploads.uploads, ready: () => db!.ping(2_000) };
 
     if (config.target === 'local') {
       const runner = await createFunctionRunner({
@@ -187,7 +226,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      deps = { tenants, catalog, objectStore, acceptObjectEvent: (event) => runner.accept(event), ready: () => db!.ping(2_000) };
+      provide({ ...served, acceptObjectEvent: (event) => runner.accept(event) });
     } else {
       const sqs = new SQSClient({ region: config.awsRegion });
       const consumer = startSqsEventConsumer({
@@ -200,9 +239,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await consumer.stop();
         sqs.destroy();
       });
-      deps = { tenants, catalog, objectStore, ready: () => db!.ping(2_000) };
+      provide(served);
     }
-    provide(deps);
   } catch (error) {
     fail(error);
     await close();
@@ -212,7 +250,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: `http://${config.host}:${(app.server.address() as AddressInfo).port}`,
     adminToken: admin.value,
     adminTokenCreated: admin.created,
-    objectStore: deps.objectStore,
+    objectStore,
     close,
   };
 }

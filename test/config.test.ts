@@ -12,6 +12,7 @@ const AWS_ENV = {
   PULUMI_CONFIG_PASSPHRASE: 'correct horse battery staple',
   THUMBFORGE_DATABASE_URL: 'postgres://thumbforge@db.internal:5432/thumbforge',
   THUMBFORGE_EVENTS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/thumbforge-catalog-events',
+  THUMBFORGE_WEBHOOK_SECRET_KEY: 'k'.repeat(44),
 };
 
 function configError(env: NodeJS.ProcessEnv): string {
@@ -51,13 +52,13 @@ t.test('awskms replaces the passphrase', async (t) => {
 });
 
 t.test('each required aws setting, when missing, is named', async (t) => {
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL'] as const) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY'] as const) {
     const env: NodeJS.ProcessEnv = { ...AWS_ENV };
     delete env[variable];
     t.match(configError(env), new RegExp(`${variable}: is required`), variable);
   }
   const all = configError({ THUMBFORGE_TARGET: 'aws' });
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL']) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_EVENTS_QUEUE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY']) {
     t.match(all, variable, `all missing settings are reported at once: ${variable}`);
   }
 });
@@ -125,5 +126,43 @@ t.test('the storage timeout: 10 s by default, a positive number of seconds up to
   t.equal(loadConfig({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: '2' }).storageTimeoutSeconds, 2);
   for (const value of ['0', '-1', '1.5', 'soon', '301']) {
     t.match(configError({ THUMBFORGE_STORAGE_TIMEOUT_SECONDS: value }), /THUMBFORGE_STORAGE_TIMEOUT_SECONDS/, `refuses ${value}`);
+  }
+});
+
+t.test('the webhook settings: about a day of attempts by default, bounded values, a key of 32+ characters', async (t) => {
+  const config = loadConfig({});
+  t.same([config.webhookMaxAttempts, config.webhookRetryDelaySeconds, config.webhookTimeoutSeconds, config.webhookSecretKey], [16, 10, 10, undefined], 'defaults; the key is generated in the data dir on the local target');
+  const shortened = loadConfig({ THUMBFORGE_WEBHOOK_MAX_ATTEMPTS: '3', THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS: '1', THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS: '1', THUMBFORGE_WEBHOOK_SECRET_KEY: 's'.repeat(32) });
+  t.same([shortened.webhookMaxAttempts, shortened.webhookRetryDelaySeconds, shortened.webhookTimeoutSeconds, shortened.webhookSecretKey], [3, 1, 1, 's'.repeat(32)]);
+  for (const [variable, value, message] of [
+    ['THUMBFORGE_WEBHOOK_MAX_ATTEMPTS', '0', /THUMBFORGE_WEBHOOK_MAX_ATTEMPTS/],
+    ['THUMBFORGE_WEBHOOK_MAX_ATTEMPTS', '31', /THUMBFORGE_WEBHOOK_MAX_ATTEMPTS/],
+    ['THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS', '11', /first retry comes within twice this/],
+    ['THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS', '0', /THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS/],
+    ['THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS', '61', /THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS/],
+    ['THUMBFORGE_WEBHOOK_SECRET_KEY', 'short', /THUMBFORGE_WEBHOOK_SECRET_KEY: must be at least 32 characters/],
+  ] as const) {
+    t.match(configError({ [variable]: value }), message, `${variable}=${value}`);
+  }
+});
+
+t.test('direct uploads: at most 16 open per tenant and 12 h to finish by default; the expiry stays under the 1-day lifecycle backstop', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.maxOpenUploads, 16);
+  t.equal(config.uploadExpirySeconds, 12 * 3600);
+  t.equal(loadConfig({ THUMBFORGE_MAX_OPEN_UPLOADS: '2', THUMBFORGE_UPLOAD_EXPIRY_SECONDS: '1' }).uploadExpirySeconds, 1);
+  for (const value of ['0', '-1', 'many', '10001']) t.match(configError({ THUMBFORGE_MAX_OPEN_UPLOADS: value }), /THUMBFORGE_MAX_OPEN_UPLOADS/, `refuses ${value} open uploads`);
+  for (const value of ['0', '2.5']) t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: value }), /THUMBFORGE_UPLOAD_EXPIRY_SECONDS/, `refuses an expiry of ${value}`);
+  t.match(configError({ THUMBFORGE_UPLOAD_EXPIRY_SECONDS: String(24 * 3600) }), /under the 1-day lifecycle rule/);
+});
+
+t.test('the request limits: a rate per caller and per-tenant caps on uploads and event streams, each a positive integer', async (t) => {
+  t.match(loadConfig({}), { rateLimitPerMinute: 600, maxConcurrentUploads: 4, maxEventStreams: 10 });
+  t.match(
+    loadConfig({ THUMBFORGE_RATE_LIMIT_PER_MINUTE: '30', THUMBFORGE_MAX_CONCURRENT_UPLOADS: '1', THUMBFORGE_MAX_EVENT_STREAMS: '2' }),
+    { rateLimitPerMinute: 30, maxConcurrentUploads: 1, maxEventStreams: 2 },
+  );
+  for (const variable of ['THUMBFORGE_RATE_LIMIT_PER_MINUTE', 'THUMBFORGE_MAX_CONCURRENT_UPLOADS', 'THUMBFORGE_MAX_EVENT_STREAMS']) {
+    for (const value of ['0', '-1', '2.5', 'many']) t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), `${variable} refuses ${value}`);
   }
 });

@@ -23,6 +23,8 @@ export type QueueDefinition = {
   retryLimit: number;
   retryDelay?: number;
   retryBackoff?: boolean;
+  /** With retryBackoff: the longest wait between two attempts, in seconds (unset: no cap). */
+  retryDelayMax?: number;
   heartbeatSeconds?: number;
   expireInSeconds?: number;
   deadLetter?: string;
@@ -113,8 +115,8 @@ export async function defineQueues(boss: PgBoss, queues: readonly QueueDefinitio
   const defined = new Set(queues.map((queue) => queue.name));
   const deadLetters = new Set(queues.flatMap((queue) => (queue.deadLetter && !defined.has(queue.deadLetter) ? [queue.deadLetter] : [])));
   for (const name of deadLetters) await boss.createQueue(name, { policy: 'standard' });
-  for (const { name, policy, retryLimit, retryDelay, retryBackoff, expireInSeconds, heartbeatSeconds, deadLetter, notify } of deadLettersFirst(queues)) {
-    const options = withoutUnset({ retryLimit, retryDelay, retryBackoff, expireInSeconds, notify: notify ?? false });
+  for (const { name, policy, retryLimit, retryDelay, retryBackoff, retryDelayMax, expireInSeconds, heartbeatSeconds, deadLetter, notify } of deadLettersFirst(queues)) {
+    const options = withoutUnset({ retryLimit, retryDelay, retryBackoff, retryDelayMax, expireInSeconds, notify: notify ?? false });
     await boss.createQueue(name, { ...options, ...withoutUnset({ policy, heartbeatSeconds, deadLetter }) });
     await boss.updateQueue(name, { ...options, heartbeatSeconds: heartbeatSeconds ?? null, deadLetter: deadLetter ?? null });
   }

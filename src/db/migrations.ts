@@ -80,4 +80,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tenants_by_bucket ON tenants ((outputs->>'bucket'));
     `,
   },
+  {
+    version: 5,
+    name: 'webhook endpoints, deliveries and their attempts',
+    // An endpoint's secret is kept encrypted (it must be read back to sign); event_types null means
+    // every type. A delivery's id is the message's webhook-id; job_id is the job now carrying it (a
+    // redelivery replaces it). Deleting a tenant removes its endpoints, which remove their deliveries.
+    sql: `
+      CREATE TABLE webhook_endpoints (id text PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, url text NOT NULL, event_types jsonb, secret_ciphertext text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id, id DESC);
+      CREATE TABLE webhook_deliveries (id text PRIMARY KEY, endpoint_id text NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE, tenant_id text NOT NULL, event_type text NOT NULL, payload text NOT NULL, status text NOT NULL, attempts integer NOT NULL DEFAULT 0, last_response_status integer, last_error text, job_id text, created_at timestamptz NOT NULL DEFAULT now(), delivered_at timestamptz, failed_at timestamptz);
+      CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id DESC);
+      CREATE TABLE webhook_delivery_attempts (delivery_id text NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE, attempt integer NOT NULL, started_at timestamptz NOT NULL, duration_ms integer NOT NULL, response_status integer, error text, PRIMARY KEY (delivery_id, attempt));
+    `,
+  },
+  {
+    version: 6,
+    name: 'direct uploads',
+    // One row per POST /uploads: its staged multipart upload (object_key, multipart_upload_id, null
+    // until the store answered), then the video it became (video_key, size, content_type).
+    // The partial index serves the per-tenant cap on open uploads.
+    sql: `
+      CREATE TABLE uploads (id text PRIMARY KEY, tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, video_id text NOT NULL UNIQUE, object_key text NOT NULL, file_name text NOT NULL, declared_size bigint NOT NULL, part_size bigint NOT NULL, frame_at text, multipart_upload_id text, status text NOT NULL CHECK (status IN ('open', 'completed', 'aborted')), video_key text, size bigint, content_type text, created_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL, finished_at timestamptz);
+      CREATE INDEX uploads_open_by_tenant ON uploads (tenant_id, expires_at) WHERE status = 'open';
+    `,
+  },
+  {
+    version: 7,
+    name: 'image rollouts',
+    // A rollout's tenants, each with the up that brings it the new image (or why it was left out).
+    sql: `
+      CREATE TABLE rollouts (id text PRIMARY KEY, concurrency integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), finished_at timestamptz);
+      CREATE TABLE rollout_tenants (rollout_id text NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE, tenant_id text NOT NULL, operation_id text, skipped text, PRIMARY KEY (rollout_id, tenant_id));
+    `,
+  },
 ];

@@ -1,10 +1,16 @@
 // The object key layout of a tenant bucket and what its output objects hold, defined once: uploads
-// live under `videos/`, outputs under `thumbnails/<videoId>/`, so outputs can never re-trigger the thumbnailer.
+// live under `videos/`, outputs under `thumbnails/<videoId>/`, so outputs can never re-trigger the
+// thumbnailer, and direct uploads are staged under `uploads/` until their content is known.
 import { ulid } from 'ulid';
 import type { FrameAt } from './thumbnail-settings.js';
 
 export const VIDEO_PREFIX = 'videos/';
 export const THUMBNAIL_PREFIX = 'thumbnails/';
+/**
+ * Where a direct upload's multipart upload lands before its first bytes are sniffed: outside
+ * `videos/`, so neither the trigger nor anything reading videos sees an object that may not be one.
+ */
+export const STAGED_UPLOAD_PREFIX = 'uploads/';
 /** The suffixes the trigger fires on, on every target (S3 suffix filters are case-sensitive). */
 export const VIDEO_SUFFIXES = ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.avi'] as const;
 
@@ -60,6 +66,11 @@ export function videoPrefix(videoId: string): string {
 /** `thumbnails/<videoId>/`: every output of the video lives under it. */
 export function outputPrefix(videoId: string): string {
   return `${THUMBNAIL_PREFIX}${videoId}/`;
+}
+
+/** `uploads/<uploadId>`: one direct upload's staged object, copied to its video key once sniffed. */
+export function stagedUploadKey(uploadId: string): string {
+  return `${STAGED_UPLOAD_PREFIX}${uploadId}`;
 }
 
 export function thumbnailExtension(format: ThumbnailFormat): string {

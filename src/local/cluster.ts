@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readOrCreateSecret } from './data-dir-secret.js';
+import { readOrCreateSecret, WEBHOOK_SECRET_KEY_FILE } from './data-dir-secret.js';
 import { startObjectStore, type LocalObjectStore } from './object-store.js';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 import { OBJECT_EVENTS_PATH } from '../server/routes/object-events/index.js';
@@ -125,10 +125,11 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   // Secrets every replica reads at start are made once, here, before any replica could race to make
   // its own: the object store's event secret (fixed while the store is shared), the admin token, the
-  // passphrase. Their values are never printed.
+  // passphrase, the key webhook signing secrets are encrypted under. Their values are never printed.
   const eventSecret = (await readOrCreateSecret(dataDir, 'object-event-secret')).value;
   if (!env.THUMBFORGE_ADMIN_TOKEN) await readOrCreateSecret(dataDir, 'admin-token');
   if (!env.PULUMI_CONFIG_PASSPHRASE) await readOrCreateSecret(dataDir, 'pulumi-passphrase');
+  if (!env.THUMBFORGE_WEBHOOK_SECRET_KEY) await readOrCreateSecret(dataDir, WEBHOOK_SECRET_KEY_FILE);
 
   let stopping: Promise<void> | undefined;
   let postgres: PostgresServer | undefined;

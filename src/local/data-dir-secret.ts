@@ -1,8 +1,12 @@
 // Secrets the local target generates on first start and keeps in the data dir (mode 0600):
-// the admin token, the Pulumi passphrase, the object store's root credentials. Never logs them.
+// the admin token, the Pulumi passphrase, the object store's root credentials, the key webhook
+// signing secrets are encrypted under. Never logs them.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** The key webhook signing secrets are encrypted under (unless THUMBFORGE_WEBHOOK_SECRET_KEY sets one). */
+export const WEBHOOK_SECRET_KEY_FILE = 'webhook-secret-key';
 
 export function secretsDir(dataDir: string): string {
   return join(dataDir, 'secrets');

@@ -29,20 +29,33 @@ export const LOG_RETENTION_DAYS = 14;
 /** Multipart uploads a client abandoned stop costing storage after this many days. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
 
-export type AwsTenantProgramInput = { tenantId: string; settings: ThumbnailSettings; region: string; image: AwsTarget['image']; eventsQueueArn: string };
+export type AwsTenantProgramInput = Pick<AwsTarget, 'image' | 'deleteTimeoutSeconds'> & { tenantId: string; settings: ThumbnailSettings; region: string; eventsQueueArn: string };
 
 /** The EventBridge event types S3 sends for the catalog's changes. */
 export const CATALOG_EVENT_TYPES = ['Object Created', 'Object Deleted'];
+
+/** The tags every taggable resource of a tenant carries: which app made it, for which tenant (cost reports, clean-up). */
+export function tenantTags(tenantId: string): Record<string, string> {
+  return { app: 'thumbforge', tenant: tenantId };
+}
 
 function imageUri(image: AwsTarget['image']): pulumi.Input<string> {
   return 'uri' in image ? image.uri : new pulumi.StackReference(image.platformStack).requireOutput(PLATFORM_IMAGE_OUTPUT).apply(String);
 }
 
-export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn }: AwsTenantProgramInput) {
+export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn, deleteTimeoutSeconds }: AwsTenantProgramInput) {
   return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
     const { accountId } = await aws.getCallerIdentity();
 
-    const bucket = new aws.s3.Bucket('bucket', { bucket: bucketName(tenantId, { accountId, region }), forceDestroy: true });
+    const tags = tenantTags(tenantId);
+
+    // forceDestroy empties the bucket inside the provider's delete, which a cancelled engine waits
+    // for: its timeout keeps a bucket of millions of objects from outliving the operation.
+    const bucket = new aws.s3.Bucket(
+      'bucket',
+      { bucket: bucketName(tenantId, { accountId, region }), forceDestroy: true, tags },
+      { customTimeouts: { delete: `${deleteTimeoutSeconds}s` } },
+    );
     new aws.s3.BucketPublicAccessBlock('bucket-public-access', {
       bucket: bucket.id,
       blockPublicAcls: true,
@@ -67,10 +80,11 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
       ],
     });
 
-    const logGroup = new aws.cloudwatch.LogGroup('function-logs', { name: logGroupName(tenantId), retentionInDays: LOG_RETENTION_DAYS });
+    const logGroup = new aws.cloudwatch.LogGroup('function-logs', { name: logGroupName(tenantId), retentionInDays: LOG_RETENTION_DAYS, tags });
 
     const role = new aws.iam.Role('function-role', {
       name: roleName(tenantId),
+      tags,
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -99,7 +113,9 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
         memorySize: THUMBNAILER_MEMORY_MB,
         timeout: THUMBNAILER_TIMEOUT_SECONDS,
         environment: { variables: settingsToEnv(settings) },
-        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        // The handler logs pino JSON lines: Lambda keeps them as JSON, filtered by level.
+        loggingConfig: { logFormat: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: logGroup.name },
+        tags,
       },
       // The role must carry its policy before the first invocation can write thumbnails or logs.
       { dependsOn: [rolePolicy, logGroup] },
@@ -138,6 +154,7 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
         'detail-type': CATALOG_EVENT_TYPES,
         detail: { bucket: { name: [bucket.id] }, object: { key: [{ prefix: VIDEO_PREFIX }, { prefix: THUMBNAIL_PREFIX }] } },
       }),
+      tags,
     });
     new aws.cloudwatch.EventTarget('catalog-events-queue', { rule: catalogRule.name, arn: eventsQueueArn });
 

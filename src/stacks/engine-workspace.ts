@@ -3,7 +3,8 @@
 // (a temporary one per tenant operation, holding the stack settings the caller passes in).
 // Secrets travel by environment only, never on a command line.
 import { mkdir } from 'node:fs/promises';
-import { PulumiCommand, type LocalWorkspaceOptions, type StackSettings } from '@pulumi/pulumi/automation/index.js';
+import type { LocalWorkspaceOptions, PulumiCommand, StackSettings } from '@pulumi/pulumi/automation/index.js';
+import { automation } from './automation.js';
 import { pulumiEngineEnv, toolsDir } from '../domain/toolchain.js';
 import { localCloudEnv } from './local-cloud-actions.js';
 import { ENGINE_STACK_ENV } from './engine-processes.js';
@@ -40,7 +41,7 @@ export function createEngineWorkspace(deps: { target: TenantTarget; dataDir: str
     envVars,
     async options(stackName, workDir, stackSettings) {
       await Promise.all([workDir, dirs.pulumiHome, ...(target.kind === 'local' ? [dirs.stateDir] : [])].map((dir) => mkdir(dir, { recursive: true })));
-      command ??= PulumiCommand.get({ root: toolsDir() });
+      command ??= automation().then(({ PulumiCommand }) => PulumiCommand.get({ root: toolsDir() }));
       return {
         pulumiCommand: await command,
         workDir,

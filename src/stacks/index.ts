@@ -1,6 +1,6 @@
 // What the rest of thumbforge uses from src/stacks: the tenant stacks for a target, the shapes
 // they answer with, and the platform stack. Nothing outside this folder imports a Pulumi type.
 export type { TenantOutputs, PreviewResult, DriftChange, DriftReport } from './tenant-outputs.js';
-export type { TenantTarget, LocalTarget, AwsTarget } from './tenant-target.js';
+export { resourceDeleteTimeoutSeconds, type TenantTarget, type LocalTarget, type AwsTarget } from './tenant-target.js';
 export { createTenantStacks, type TenantStacks, type StackContext } from './tenant-stacks.js';
-export { PLATFORM_STACK, previewPlatform, upPlatform } from './platform-stack.js';
+export { platformStackName, previewPlatform, upPlatform } from './platform-stack.js';

@@ -1,7 +1,7 @@
 // Turns an engine failure into the readable summary an operation record keeps: the engine's own
 // error diagnostics when there are any, else the error's first line. Never stores the CLI's full
 // stdout/stderr (long, and it can echo configuration).
-import { ConcurrentUpdateError } from '@pulumi/pulumi/automation/index.js';
+import { isStackLocked } from './automation.js';
 
 const MAX_SUMMARY_LENGTH = 2000;
 
@@ -21,7 +21,7 @@ export function describeFailure(
   if (context.closing.aborted) return 'interrupted: the service shut down during the operation';
   if (context.signal.aborted) return `timed out after ${context.timeoutSeconds} s; the engine was cancelled`;
   // The CLI fails before the engine starts, so there are no diagnostics and its message is "code: 255".
-  if (error instanceof ConcurrentUpdateError) return 'the stack is busy: another engine run (another replica or an operator) holds its lock; retry once it has finished';
+  if (isStackLocked(error)) return 'the stack is busy: another engine run (another replica or an operator) holds its lock; retry once it has finished';
   const lines = [...new Set(diagnostics.map(clean).filter(Boolean))];
   const summary = lines.length > 0 ? lines.join('; ') : clean(String((error as Error)?.message ?? error).split('\n')[0] ?? '');
   return summary.slice(0, MAX_SUMMARY_LENGTH) || 'the engine failed without a message';

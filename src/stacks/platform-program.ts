@@ -3,13 +3,12 @@
 // Tenant stacks only reference its outputs; nothing per tenant may build an image or change the
 // queue's policy. The image copies the compiled handler, so `npm run build` runs before this program.
 import { join } from 'node:path';
-import * as pulumi from '@pulumi/pulumi';
-import * as aws from '@pulumi/aws';
-import * as awsx from '@pulumi/awsx';
 import { CATALOG_RULE_PREFIX, EVENTS_QUEUE_MAX_RECEIVES, type EventsQueue } from '../domain/events-queue.js';
 import { projectRoot } from '../domain/toolchain.js';
 
 export const PLATFORM_PROJECT = 'thumbforge-platform';
+/** The repository's fixed name: the one docs/service-iam-policy.json grants (IMAGE_REPOSITORY in docs/aws.md). */
+export const THUMBNAILER_REPOSITORY = 'thumbforge-thumbnailer';
 export const PLATFORM_IMAGE_OUTPUT = 'imageUri';
 export const PLATFORM_EVENTS_QUEUE_OUTPUT = 'eventsQueueUrl';
 
@@ -55,7 +54,19 @@ export function eventsQueuePolicy(queue: EventsQueue, queueArn: string) {
 
 export function platformProgram(input: { eventsQueue: EventsQueue }) {
   return async () => {
-    const repository = new awsx.ecr.Repository('thumbnailer', { forceDelete: true });
+    // Loaded by the engine run, never by a replica that only references the platform stack.
+    const [pulumi, aws, awsx] = await Promise.all([import('@pulumi/pulumi'), import('@pulumi/aws'), import('@pulumi/awsx')]);
+    // Every push gets a tag of its own that can never move (awsx tags each build uniquely), and no
+    // lifecycle policy expires images: a tenant not yet rolled out still runs the one it references.
+    // Nor does deleting this stack delete images (no forceDelete): remove old ones by hand once no
+    // tenant references them (after a rollout, POST /rollouts).
+    const repository = new awsx.ecr.Repository('thumbnailer', {
+      name: THUMBNAILER_REPOSITORY,
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: true },
+      lifecyclePolicy: { skip: true },
+      forceDelete: false,
+    });
     const image = new awsx.ecr.Image('thumbnailer', {
       repositoryUrl: repository.url,
       context: LAMBDA_IMAGE_CONTEXT,

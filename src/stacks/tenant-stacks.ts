@@ -6,12 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalWorkspace, StackNotFoundError, type EngineEvent, type PulumiFn, type Stack, type StackSettings } from '@pulumi/pulumi/automation/index.js';
+import type { EngineEvent, PulumiFn, Stack, StackSettings } from '@pulumi/pulumi/automation/index.js';
+import { automation, isStackMissing } from './automation.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { DriftReport, PreviewResult, TenantOutputs } from './tenant-outputs.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
-import { localTenantProgram } from './local-program.js';
-import { awsTenantProgram } from './aws-program.js';
 import { createEngineWorkspace } from './engine-workspace.js';
 import { boundedEngineCall } from './engine-processes.js';
 import { judgeStackLock } from './stack-lock.js';
@@ -45,10 +44,12 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
   const backend = backendUrl(target, dataDir);
   const workDirs = engineDirs(dataDir, deps.scratchDir).workDirs;
 
+  /** The inline program; its module (and @pulumi/pulumi, @pulumi/aws) loads when the engine first runs one. */
   function program(tenantId: string, settings: ThumbnailSettings): PulumiFn {
-    return target.kind === 'local'
-      ? localTenantProgram({ tenantId, settings, region: target.connection.region })
-      : awsTenantProgram({ tenantId, settings, region: target.region, image: target.image, eventsQueueArn: target.eventsQueue.arn });
+    return async () =>
+      target.kind === 'local'
+        ? (await import('./local-program.js')).localTenantProgram({ tenantId, settings, region: target.connection.region })()
+        : (await import('./aws-program.js')).awsTenantProgram({ tenantId, settings, region: target.region, image: target.image, deleteTimeoutSeconds: target.deleteTimeoutSeconds, eventsQueueArn: target.eventsQueue.arn })();
   }
 
   /**
@@ -67,6 +68,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     try {
       const options = await workspace.options(stackName, workDir, context.stackSettings);
       const args = { stackName, projectName: TENANT_PROJECT, program: program(tenantId, context.settings) };
+      const { LocalWorkspace } = await automation();
       const open = () => boundedEngineCall(stackName, signal, () => (on.create ? LocalWorkspace.createOrSelectStack(args, options) : LocalWorkspace.selectStack(args, options)));
       let stack = await open();
       let settings = await stack.workspace.stackSettings(stackName).catch((error: unknown) => {
@@ -92,7 +94,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
   async function exists(tenantId: string, signal: AbortSignal): Promise<boolean> {
     const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-ls-`));
     try {
-      const ws = await LocalWorkspace.create(await workspace.options(tenantId, workDir));
+      const ws = await (await automation()).LocalWorkspace.create(await workspace.options(tenantId, workDir));
       const stacks = await boundedEngineCall(tenantId, signal, () => ws.listStacks());
       return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
     } finally {
@@ -228,7 +230,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
           if (!existed) await boundedEngineCall(stack.name, AbortSignal.timeout(CLEANUP_TIMEOUT_MS), () => stack.workspace.removeStack(stack.name));
         }
       }, on).catch((error: unknown) => {
-        if (error instanceof StackNotFoundError) throw new OperationNotAllowed(`the stack of tenant "${context.tenantId}" was removed during the preview (the tenant is being deleted)`);
+        if (isStackMissing(error)) throw new OperationNotAllowed(`the stack of tenant "${context.tenantId}" was removed during the preview (the tenant is being deleted)`);
         throw error;
       });
     },

@@ -21,13 +21,29 @@ export type AwsTarget = {
   /** `passphrase` or an `awskms://…` key. */
   secretsProvider: string;
   passphrase?: string;
+  /** The Pulumi organization of the platform stack ("organization" on a self-managed backend). */
+  pulumiOrganization: string;
   /** The thumbnailer image: a pushed URI, or the fully qualified name of the platform stack that built it. */
   image: { uri: string } | { platformStack: string };
   /** The queue every tenant bucket's catalog events go to (the platform stack creates it). */
   eventsQueue: EventsQueue;
+  /**
+   * The longest a single resource delete may take (the bucket's, which empties it first, above
+   * all): below the operation timeout, so a destroy ends in time and never outlives its operation.
+   */
+  deleteTimeoutSeconds: number;
 };
 
 export type TenantTarget = LocalTarget | AwsTarget;
+
+/**
+ * A resource delete's bound for an operation timeout: three quarters of it, so the refresh before
+ * the destroy and the deletes after the bucket's still fit (a cancelled engine waits for a delete
+ * in flight, and the provider ends one only at its own timeout).
+ */
+export function resourceDeleteTimeoutSeconds(operationTimeoutSeconds: number): number {
+  return Math.max(60, Math.floor(operationTimeoutSeconds * 0.75));
+}
 
 /**
  * The engine's files: the local backend's state under the data dir every replica shares, and

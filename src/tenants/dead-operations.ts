@@ -2,12 +2,16 @@
 // stopped or lost the database mid-operation) ends its operation as failed, with a reason, and
 // its tenant too when it was the latest. It then removes the failed job, which under the queue's
 // per-tenant ordering would otherwise hold back every later operation of that tenant. An operation
-// it ends is reported to the metrics it is handed, with its last attempt's duration.
+// it ends is reported to the metrics it is handed, with its last attempt's duration, and announced
+// to the webhook event sink.
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { statusAfter } from '../domain/tenant-lifecycle.js';
+import type { WebhookEventSink } from '../domain/webhook-events.js';
 import type { OperationEventLog } from './operation-events.js';
 import type { OperationMetrics } from './operation-runner.js';
+import { announceOperationEnd, type OperationEnd } from './operation-webhooks.js';
 import { readJobPayload } from '../db/job-engine.js';
 import { OPERATION_RETRY_LIMIT, OPERATIONS_QUEUE, operationJobPayload } from './operation-queue.js';
 import { abandonOperation, getOperation, getTenant, updateTenant } from './tenant-records.js';
@@ -16,10 +20,19 @@ import { abandonOperation, getOperation, getTenant, updateTenant } from './tenan
 const lastAttemptSeconds = (operation: { startedAt?: string; finishedAt?: string }) =>
   operation.startedAt && operation.finishedAt ? Math.max(0, (Date.parse(operation.finishedAt) - Date.parse(operation.startedAt)) / 1000) : 0;
 
-export function createDeadOperationHandler(deps: { db: Database; boss: PgBoss; events: OperationEventLog; metrics?: OperationMetrics }) {
+export type DeadOperationDeps = {
+  db: Database;
+  boss: PgBoss;
+  events: OperationEventLog;
+  metrics?: OperationMetrics;
+  webhookEvents?: WebhookEventSink;
+  logger: Pick<Logger, 'error'>;
+};
+
+export function createDeadOperationHandler(deps: DeadOperationDeps) {
   return async ([job]: Array<JobWithMetadata<{ operationId: string }>>) => {
     const { operationId } = readJobPayload(operationJobPayload, job!.data);
-    const abandoned = await deps.db.transaction(async (tx) => {
+    const ended = await deps.db.transaction(async (tx): Promise<OperationEnd | undefined> => {
       const found = await getOperation(tx, operationId);
       if (!found) return undefined;
       // The tenant row is locked before the operation's, as every transaction does (no deadlock).
@@ -31,12 +44,14 @@ export function createDeadOperationHandler(deps: { db: Database; boss: PgBoss; e
       if (!operation) return undefined;
       if (tenant?.lastOperationId === operation.id) {
         const status = statusAfter(operation.kind, 'failed', tenant.status);
-        if (status) await updateTenant(tx, tenant.id, { status });
+        const after = status && (await updateTenant(tx, tenant.id, { status }));
+        if (after) return { operation, tenant: { before: tenant.status, after } };
       }
-      return operation;
+      return { operation };
     });
-    if (abandoned) deps.metrics?.operationFinished({ kind: abandoned.kind, outcome: abandoned.status, seconds: lastAttemptSeconds(abandoned) });
+    if (ended) deps.metrics?.operationFinished({ kind: ended.operation.kind, outcome: ended.operation.status, seconds: lastAttemptSeconds(ended.operation) });
     deps.events.changed(operationId);
+    if (ended) await announceOperationEnd(deps.webhookEvents, deps.logger, ended);
     if (job!.sourceId) await deps.boss.deleteJob(OPERATIONS_QUEUE, job!.sourceId);
   };
 }

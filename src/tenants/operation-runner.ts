@@ -4,22 +4,27 @@
 // metrics it is handed). Every write carries the fencing token, so a late write from an earlier
 // attempt is refused; a replica that loses the database ends its engine run before its heartbeat
 // can lapse and the job move on; a cancel asked of a running operation ends its engine run and
-// refreshes the stack before the operation is recorded as cancelled.
+// refreshes the stack before the operation is recorded as cancelled. Once an end is committed, it
+// is announced to the webhook event sink it is handed.
 // It never lets an engine error escape as an exception, except to hand the job to another replica.
-import { ConcurrentUpdateError, type EngineEvent } from '@pulumi/pulumi/automation/index.js';
+import type { EngineEvent } from '@pulumi/pulumi/automation/index.js';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { statusAfter, type OperationKind, type OperationStatus } from '../domain/tenant-lifecycle.js';
 import { describeFailure } from '../stacks/operation-failure.js';
+import { isStackLocked } from '../stacks/automation.js';
 import { terminateEngineRuns } from '../stacks/engine-processes.js';
 import { CLEANUP_TIMEOUT_MS, type StackContext, type TenantStacks } from '../stacks/tenant-stacks.js';
 import type { DriftReport } from '../stacks/tenant-outputs.js';
+import type { WebhookEventSink } from '../domain/webhook-events.js';
 import type { OperationEventLog } from './operation-events.js';
+import { announceOperationEnd, type OperationEnd } from './operation-webhooks.js';
 import {
   claimState,
   claimOperation,
   deleteTenant,
   finishOperation,
+  getOperation,
   getTenant,
   requeueOperation,
   saveStackSettings,
@@ -51,6 +56,8 @@ export type OperationRunnerDeps = {
   shutdown: AbortSignal;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   metrics?: OperationMetrics;
+  /** Where ended operations (and the tenant statuses they settle) are published as webhook events. */
+  webhookEvents?: WebhookEventSink;
 };
 
 /** Thrown to give the job back to the queue, so a live replica takes the operation over. */
@@ -156,7 +163,7 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
           else drift = await stacks.previewRefresh(context, { onEvent, signal });
           break;
         } catch (error) {
-          if (!(error instanceof ConcurrentUpdateError) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
+          if (!isStackLocked(error) || attempt >= CONCURRENT_UPDATE_ATTEMPTS || signal.aborted) throw error;
           logger.warn(log, 'stack busy in another process; retrying');
           await new Promise((resolve) => setTimeout(resolve, CONCURRENT_UPDATE_BACKOFF_MS * attempt));
         }
@@ -213,27 +220,29 @@ export function createOperationRunner(deps: OperationRunnerDeps) {
     outcome: { status: 'succeeded' | 'failed' | 'cancelled'; error?: string; outputs?: Tenant['outputs']; drift?: DriftReport },
   ): Promise<boolean> {
     const { operation, fencingToken } = claim;
-    const recorded = await db.transaction(async (tx) => {
+    const ended = await db.transaction(async (tx): Promise<OperationEnd | undefined> => {
       // The tenant row is locked before the operation's, as every transaction does (no deadlock).
       const current = await getTenant(tx, tenant.id, { forUpdate: true });
-      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return false;
-      if (!current) return true;
+      if (!(await finishOperation(tx, operation.id, fencingToken, outcome))) return undefined;
+      const finished = { operation: (await getOperation(tx, operation.id))! };
+      if (!current) return finished;
       const latest = current.lastOperationId === operation.id;
       if (operation.kind === 'destroy' && outcome.status === 'succeeded') {
         if (latest) await deleteTenant(tx, tenant.id);
-        return true;
+        return finished;
       }
       const status = latest ? statusAfter(operation.kind, outcome.status, current.status) : undefined;
-      await updateTenant(tx, tenant.id, {
+      const after = await updateTenant(tx, tenant.id, {
         ...(status ? { status } : {}),
         ...(outcome.outputs?.bucket ? { outputs: outcome.outputs } : {}),
         // An `up` that succeeded refreshed first and then converged: the stack is in sync with its resources.
         ...(outcome.drift ? { drift: driftOf(outcome.drift) } : operation.kind === 'up' && outcome.status === 'succeeded' ? { drift: driftOf({ changes: [] }) } : {}),
         ...(operation.kind === 'up' && outcome.status === 'succeeded' ? { appliedSettingsVersion: tenant.settingsVersion } : {}),
       });
-      return true;
+      return status && after ? { ...finished, tenant: { before: current.status, after } } : finished;
     });
     deps.events.changed(operation.id);
-    return recorded;
+    if (ended) await announceOperationEnd(deps.webhookEvents, logger, ended);
+    return ended !== undefined;
   }
 }

@@ -4,7 +4,6 @@
 // create, on any replica, gives exactly one operation. It never runs an engine operation in a
 // request, except a preview, which queues nothing.
 import { randomUUID } from 'node:crypto';
-import { ConcurrentUpdateError } from '@pulumi/pulumi/automation/index.js';
 import { ulid } from 'ulid';
 import type { PgBoss } from 'pg-boss';
 import { asJobDb, type Database, type Queryable } from '../db/database.js';
@@ -13,6 +12,7 @@ import { apiKeyPrefix, hashApiKey, newApiKey, tenantIdOfApiKey } from '../domain
 import { InvalidRequest, KeyNotFound, OperationNotAllowed, OperationNotFound, StackBusy, TenantExists, TenantNotFound } from '../domain/errors.js';
 import { canRetry, canUpdate, drivesStatus, isFinished, statusAfterDropped, statusWhileQueued, type OperationKind } from '../domain/tenant-lifecycle.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../domain/thumbnail-settings.js';
+import { isStackLocked } from '../stacks/automation.js';
 import type { TenantStacks } from '../stacks/tenant-stacks.js';
 import type { OperationEventLog } from './operation-events.js';
 import { OPERATIONS_QUEUE, operationJobPayload } from './operation-queue.js';
@@ -172,7 +172,7 @@ export function createTenantLifecycle(deps: TenantLifecycleDeps): TenantLifecycl
         )
         .catch((error: unknown) => {
           // A preview answers a request: a busy stack is the caller's to retry, not a server error.
-          throw error instanceof ConcurrentUpdateError ? new StackBusy(id) : error;
+          throw isStackLocked(error) ? new StackBusy(id) : error;
         });
     },
 

@@ -1,6 +1,6 @@
 // Starts the tenant side of a replica on a database and a job engine: the operation queues, the
-// event log, the lifecycle the API drives, this replica's operation workers and the scheduled
-// drift checks. `stop` takes no
+// event log, the lifecycle the API drives, this replica's operation workers, the scheduled
+// drift checks and the image rollouts' driver. `stop` takes no
 // new jobs, lets running operations finish within a grace, then hands the rest to other replicas.
 import type { PgBoss } from 'pg-boss';
 import { defineQueues, readJobPayload } from '../db/job-engine.js';
@@ -9,6 +9,7 @@ import { startDriftChecks } from './drift-checks.js';
 import { createOperationEventLog } from './operation-events.js';
 import { OPERATIONS_DEAD_LETTER_QUEUE, OPERATIONS_QUEUE, operationJobPayload, operationQueues } from './operation-queue.js';
 import { createOperationRunner, type OperationJob, type OperationRunnerDeps } from './operation-runner.js';
+import { startImageRollouts, type ImageRollouts } from './image-rollouts.js';
 import { createTenantLifecycle } from './tenant-lifecycle.js';
 import type { TenantLifecycle } from './tenant-types.js';
 
@@ -22,6 +23,7 @@ export type TenantOperationsOptions = Omit<OperationRunnerDeps, 'events' | 'shut
 
 export type TenantOperations = {
   tenants: TenantLifecycle;
+  rollouts: ImageRollouts;
   /** Stops this replica's workers: no new jobs, a grace for running ones, then a handover. */
   stop(graceSeconds: number): Promise<void>;
 };
@@ -48,14 +50,16 @@ export async function startTenantOperations(options: TenantOperationsOptions): P
       }
     },
   );
-  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics }));
+  await boss.work(OPERATIONS_DEAD_LETTER_QUEUE, { includeMetadata: true }, createDeadOperationHandler({ db, boss, events, metrics: options.metrics, webhookEvents: options.webhookEvents, logger }));
   const driftChecks = await startDriftChecks({ boss, tenants, cron: options.driftCheckCron, logger });
+  const rollouts = await startImageRollouts({ db, boss, tenants, logger });
 
   return {
     tenants,
+    rollouts,
     async stop(graceSeconds) {
       // No new jobs; without waiting, which would wait for the running ones beyond any grace.
-      await Promise.all([driftChecks.stop(), ...[OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue, { wait: false }))]);
+      await Promise.all([driftChecks.stop(), rollouts.stop(), ...[OPERATIONS_QUEUE, OPERATIONS_DEAD_LETTER_QUEUE].map((queue) => boss.offWork(queue, { wait: false }))]);
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise((resolve) => (timer = setTimeout(resolve, graceSeconds * 1000)));
       await Promise.race([Promise.allSettled(running), grace]);

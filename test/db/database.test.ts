@@ -42,7 +42,7 @@ for (const backend of testBackends) {
       t.same(recorded, MIGRATIONS.map(({ version, name }) => ({ version, name })));
       t.same(await migrate(db), [], 'nothing left to apply');
       const tables = await db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
-      t.same(tables.map((row) => row.table_name), ['operation_events', 'operations', 'schema_migrations', 'tenant_keys', 'tenants', 'thumbnails', 'videos']);
+      t.same(tables.map((row) => row.table_name), ['operation_events', 'operations', 'rollout_tenants', 'rollouts', 'schema_migrations', 'tenant_keys', 'tenants', 'thumbnails', 'uploads', 'videos', 'webhook_deliveries', 'webhook_delivery_attempts', 'webhook_endpoints']);
     });
 
     t.test('queries take params', async (t) => {

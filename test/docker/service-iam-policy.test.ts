@@ -15,9 +15,16 @@ type Statement = {
 };
 
 const ACCOUNT = { accountId: '123456789012', region: 'eu-west-1' };
+/** The state bucket name docs/aws.md tells an operator to create, for this account and region. */
+const STATE_BUCKET = (() => {
+  const guide = readFileSync(join(projectRoot, 'docs', 'aws.md'), 'utf8');
+  const line = /^export STATE_BUCKET=(\S+)$/m.exec(guide);
+  if (!line) throw new Error('docs/aws.md no longer says how to name the state bucket');
+  return line[1]!.replaceAll('$ACCOUNT_ID', ACCOUNT.accountId).replaceAll('$AWS_REGION', ACCOUNT.region);
+})();
 const raw = readFileSync(join(projectRoot, 'docs', 'service-iam-policy.json'), 'utf8');
 const EVENTS_QUEUE = 'thumbforge-catalog-events';
-const policy = JSON.parse(raw.replaceAll('ACCOUNT_ID', ACCOUNT.accountId).replaceAll('REGION', ACCOUNT.region).replaceAll('EVENTS_QUEUE', EVENTS_QUEUE)) as {
+const policy = JSON.parse(raw.replaceAll('STATE_BUCKET', STATE_BUCKET).replaceAll('ACCOUNT_ID', ACCOUNT.accountId).replaceAll('REGION', ACCOUNT.region).replaceAll('EVENTS_QUEUE', EVENTS_QUEUE)) as {
   Version: string;
   Statement: Statement[];
 };
@@ -98,4 +105,20 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   t.notOk(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/admin`), 'no role outside the prefix');
   t.notOk(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:payments`), 'no function outside the prefix');
   t.notOk(allows('s3:PutBucketPolicy', bucket), 'bucket policies stay untouchable: public access cannot be opened');
+});
+
+t.test('no tenant grant reaches the state bucket docs/aws.md recommends', async (t) => {
+  t.match(STATE_BUCKET, /^thumbforge-state-eu-west-1-123456789012$/, 'the guide names it after the region and account');
+  const bucket = `arn:aws:s3:::${STATE_BUCKET}`;
+  const tenantStatements = policy.Statement.filter((statement) => statement.Sid.startsWith('Tenant'));
+  for (const statement of tenantStatements) {
+    for (const pattern of list(statement.Resource)) t.notOk(arnMatches(pattern, bucket), `${statement.Sid} (${pattern}) cannot match it`);
+  }
+  for (const action of ['s3:DeleteBucket', 's3:PutBucketNotification', 's3:PutLifecycleConfiguration', 's3:PutEncryptionConfiguration', 's3:PutBucketPublicAccessBlock', 's3:PutBucketTagging']) {
+    t.notOk(allows(action, bucket), `${action} on the state bucket is refused`);
+  }
+  t.ok(allows('s3:ListBucket', bucket), 'the backend lists it');
+  t.ok(allows('s3:PutObject', `${bucket}/.pulumi/stacks/thumbforge-tenants/acme.json`), 'and writes stack state');
+  // The order the guide used before (account, then region) is exactly what the tenant pattern matches.
+  t.ok(allows('s3:DeleteBucket', `arn:aws:s3:::thumbforge-state-${ACCOUNT.accountId}-${ACCOUNT.region}`), 'why the name puts the region first');
 });

@@ -21,6 +21,7 @@ import { CATALOG_EVENTS_QUEUE } from '../../src/catalog/catalog-queue.js';
 import { createFunctionRunner, type FunctionRunner } from '../../src/local/function-runner.js';
 import { createObjectStorage, type ObjectStorage } from '../../src/server/storage/object-storage.js';
 import type { ServiceDependencies } from '../../src/server/plugins/services.js';
+import { appServices } from './app-services.js';
 import { getTenant, insertTenant, updateTenant } from '../../src/tenants/tenant-records.js';
 import type { Tenant, TenantLifecycle } from '../../src/tenants/tenant-types.js';
 import { startTestStore, tempDir, testS3Client } from './local-store.js';
@@ -45,7 +46,7 @@ export type CatalogOnDatabase = {
   tenant: Tenant;
   apiKey: string;
   /** What an app is built with: the tenant record (read from the database) and the catalog. */
-  services: ServiceDependencies;
+  services: Promise<ServiceDependencies>;
   /** Resolves once no catalog change waits or runs (after the changes a test awaits have been queued). */
   caughtUp(): Promise<void>;
 };
@@ -103,7 +104,7 @@ export async function openTestCatalog(t: Test, connection: S3Connection, options
     storage,
     tenant,
     apiKey,
-    services: { tenants, catalog, objectStore: connection, ready: async () => true },
+    services: appServices({ tenants, catalog, storage }),
     async caughtUp() {
       await eventually(async () => {
         const jobs = await boss.findJobs(CATALOG_EVENTS_QUEUE, { limit: 100_000 });

@@ -49,8 +49,9 @@ export function pidListeningOn(address: string): number {
 export async function startTestService(t: Test, env: Record<string, string> = {}, place?: ServicePlace): Promise<TestService> {
   const { dataDir, port, s3Port } = place ?? (await servicePlace(t));
   // Tests listen on loopback only, whatever the environment running them says. Scheduled drift
-  // checks fire once a year (1 January), so no test meets one it did not ask for.
-  const config = loadConfig({ THUMBFORGE_DRIFT_CHECK_CRON: '0 0 1 1 *', ...env, HOST: '127.0.0.1', PORT: String(port), THUMBFORGE_S3_PORT: String(s3Port), THUMBFORGE_DATA_DIR: dataDir });
+  // checks fire once a year (1 January), so no test meets one it did not ask for. Tests poll ten
+  // times a second, so the rate limit is out of their way unless a test sets one (rate-limits.test.ts).
+  const config = loadConfig({ THUMBFORGE_DRIFT_CHECK_CRON: '0 0 1 1 *', THUMBFORGE_RATE_LIMIT_PER_MINUTE: '1000000', ...env, HOST: '127.0.0.1', PORT: String(port), THUMBFORGE_S3_PORT: String(s3Port), THUMBFORGE_DATA_DIR: dataDir });
   const service = await startService(config, { logLevel: process.env.LOG_LEVEL ?? 'warn', sseHeartbeatMs: 300 });
   // Teardowns run last-registered first: the service stops before its data dir is removed.
   t.teardown(() => service.close());

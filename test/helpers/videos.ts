@@ -1,6 +1,7 @@
 // Test videos made on the spot with ffmpeg's lavfi sources (fades, black or blurred stretches,
 // non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), a cheap lookalike that only
-// passes the signature check, and the checks made on thumbnails: decoded size and codec
+// passes the signature check, files that are not videos (ffmpeg's AVIF, PNG and M4A, a HEIC header,
+// text), and the checks made on thumbnails: decoded size and codec
 // (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
 import { execFile, spawn } from 'node:child_process';
 import { rename, stat, truncate, writeFile } from 'node:fs/promises';
@@ -89,6 +90,24 @@ export function mp4Lookalike(bytes: number): Buffer {
   const buffer = Buffer.alloc(bytes, 0x2a);
   buffer.writeUInt32BE(24, 0);
   buffer.write('ftypisom', 4, 'latin1');
+  return buffer;
+}
+
+/** Not videos, written by ffmpeg: a still image (AVIF: an ISO-BMFF `ftyp` of brand `avif`; PNG) or AAC audio in an M4A (brand `M4A `). */
+export async function makeNonVideo(dir: string, kind: 'avif' | 'png' | 'm4a'): Promise<string> {
+  const path = join(dir, `not-a-video.${kind}`);
+  const input = kind === 'm4a' ? ['-f', 'lavfi', '-i', 'sine=duration=0.5', '-c:a', 'aac'] : ['-f', 'lavfi', '-i', 'testsrc2=size=64x36', '-frames:v', '1'];
+  await ffmpeg([...input, path]);
+  return path;
+}
+
+/** The start of a HEIC image (ffmpeg 5 writes none): a `ftyp` box of major brand `heic`, compatible with `mif1`, then filler. */
+export function heicHeader(bytes = 4096): Buffer {
+  const buffer = Buffer.alloc(bytes, 0x2a);
+  buffer.writeUInt32BE(24, 0);
+  buffer.write('ftypheic', 4, 'latin1');
+  buffer.writeUInt32BE(0, 12);
+  buffer.write('mif1heic', 16, 'latin1');
   return buffer;
 }
 

@@ -1,12 +1,15 @@
 // The service's logs never contain a token, an API key, a passphrase, the object store's secret
-// key, the webhook secret or a presigned signature: a whole session at debug level, checked line
-// by line. The only place the admin token appears is the one line that shows it on first start.
+// key, the object-event webhook secret, a webhook endpoint's signing secret or the key it is sealed
+// under, or a presigned signature: a whole session at debug level (a webhook delivered included),
+// checked line by line. The only place the admin token appears is the one line that shows it on
+// first start.
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/local-store.js';
 import { makeVideo } from '../helpers/videos.js';
 import { startMain } from '../helpers/main-process.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /** Polls until `read` answers; the deadline only catches a hang (a tenant's up, a thumbnail on loaded cores stay far inside it). */
 async function poll<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 300_000): Promise<T> {
@@ -44,6 +47,16 @@ t.test('a whole session logs no secret', async (t) => {
   await poll(async () => ((await (await api(`/videos/${id}`, apiKey)).json()) as { status: string }).status === 'ready' || undefined, 'the thumbnails');
   t.equal((await api('/tenants', 'tf_quiet_wrong-key-for-the-log')).status, 401);
 
+  // A webhook endpoint, and a signed delivery to it (a drift check ends, with operation.succeeded).
+  const receiver = await startWebhookReceiver(t);
+  const endpoint = await api('/webhooks', apiKey, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }) });
+  t.equal(endpoint.status, 201);
+  const { secret: webhookSecret } = (await endpoint.json()) as { secret: string };
+  receiver.secret = webhookSecret;
+  t.equal((await api('/tenants/quiet/refresh', adminToken, { method: 'POST' })).status, 202);
+  await poll(async () => (receiver.received.some((message) => message.message?.type === 'operation.succeeded') ? true : undefined), 'the webhook delivery');
+  t.equal((await api('/webhooks', apiKey)).status, 200);
+
   main.kill('SIGTERM');
   t.equal(await main.exited, 0);
   const output = main.output();
@@ -54,6 +67,9 @@ t.test('a whole session logs no secret', async (t) => {
     'rejected API key': 'tf_quiet_wrong-key-for-the-log',
     'Pulumi passphrase': await secret('pulumi-passphrase'),
     'object store secret key': await secret('s3-secret-key'),
+    'webhook signing secret': webhookSecret,
+    "webhook signing secret's key part": webhookSecret.slice('whsec_'.length),
+    'webhook secret key': await secret('webhook-secret-key'),
   };
   const logLines = output.split('\n').filter((line) => line.startsWith('{'));
   t.ok(logLines.length > 20, `a session's worth of structured log lines (${logLines.length})`);

@@ -6,6 +6,7 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../../src/local/free-port.js';
 import { buildApp } from '../../src/server/app.js';
+import { createObjectStorage } from '../../src/server/storage/object-storage.js';
 import { createServiceMetrics } from '../../src/metrics.js';
 import { newVideoId, videoKey } from '../../src/domain/video-layout.js';
 import { openTestCatalog } from '../helpers/catalog.js';
@@ -14,7 +15,7 @@ t.test('an unreachable object store: uploads and deletes answer 503, reads answe
   // Nothing listens on this port.
   const deadStore = { endpoint: `http://127.0.0.1:${await freePort()}`, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } };
   const fixture = await openTestCatalog(t, deadStore);
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve(fixture.services), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: fixture.services, metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const headers = { authorization: `Bearer ${fixture.apiKey}` };
   const id = newVideoId();

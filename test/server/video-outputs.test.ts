@@ -17,11 +17,12 @@ import { tempDir } from '../helpers/local-store.js';
 import { eventually } from '../helpers/stacks.js';
 import { imageInfo, makeVideo } from '../helpers/videos.js';
 import { createServiceMetrics } from '../../src/metrics.js';
+import { appServices } from '../helpers/app-services.js';
 
 t.test('videos with their own thumbnail time and their outputs', async (t) => {
   const fixture = await startTestCatalog(t, { bucket: 'upload-at', settings: { widths: [320, 640], storyboard: {}, preview: {} } });
   const { s3, bucket, apiKey, tenant } = fixture;
-  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: Promise.resolve(fixture.services), metrics: createServiceMetrics(), logLevel: 'silent' });
+  const app = await buildApp({ config: loadConfig({}), adminToken: 'a'.repeat(32), services: fixture.services, metrics: createServiceMetrics(), logLevel: 'silent' });
   t.teardown(() => app.close());
   const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4' }));
 

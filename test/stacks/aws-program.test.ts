@@ -7,10 +7,14 @@ import * as pulumi from '@pulumi/pulumi';
 import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js';
 import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
-import { awsTenantProgram } from '../../src/stacks/aws-program.js';
-import { platformProgram } from '../../src/stacks/platform-program.js';
+import { awsTenantProgram, tenantTags } from '../../src/stacks/aws-program.js';
+import { resourceDeleteTimeoutSeconds } from '../../src/stacks/tenant-target.js';
+import { platformProgram, THUMBNAILER_REPOSITORY } from '../../src/stacks/platform-program.js';
+import { platformStackName } from '../../src/stacks/platform-stack.js';
+import { loadConfig } from '../../src/config.js';
+import { awsTargetOf } from '../../src/service.js';
 import { projectRoot } from '../../src/domain/toolchain.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
 import { parseEventsQueueUrl } from '../../src/domain/events-queue.js';
@@ -20,14 +24,16 @@ const ACCOUNT = '123456789012';
 const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
 const EVENTS_QUEUE = parseEventsQueueUrl(`https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/thumbforge-catalog-events`)!;
+const DELETE_TIMEOUT_SECONDS = resourceDeleteTimeoutSeconds(1800);
 
-type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[] };
+type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[]; deleteTimeout: string };
 let registered: Registered[] = [];
 
 pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
+      const request = requests.get(`${args.type}::${args.name}`);
+      registered.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: request?.dependsOn ?? [], deleteTimeout: request?.deleteTimeout ?? '' });
       const arns: Record<string, string> = {
         'aws:s3/bucket:Bucket': `arn:aws:s3:::${args.inputs.bucket}`,
         'aws:lambda/function:Function': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${args.inputs.name}`,
@@ -56,14 +62,15 @@ pulumi.runtime.setMocks(
   false,
 );
 
-// The engine orders steps by the dependency URNs in each registration request, which the mocks'
-// newResource does not see: record them from the request as the mock monitor receives it.
-type RegisterRequest = { getType(): string; getName(): string; getDependenciesList(): string[] };
-const dependencies = new Map<string, string[]>();
+// The engine orders steps by the dependency URNs in each registration request, and bounds each
+// step by its custom timeouts, which the mocks' newResource does not see: record them from the
+// request as the mock monitor receives it.
+type RegisterRequest = { getType(): string; getName(): string; getDependenciesList(): string[]; getCustomtimeouts(): { getDelete(): string } | undefined };
+const requests = new Map<string, { dependsOn: string[]; deleteTimeout: string }>();
 const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): void };
 const registerResource = monitor.registerResource.bind(monitor);
 monitor.registerResource = (request, callback) => {
-  dependencies.set(`${request.getType()}::${request.getName()}`, request.getDependenciesList());
+  requests.set(`${request.getType()}::${request.getName()}`, { dependsOn: request.getDependenciesList(), deleteTimeout: request.getCustomtimeouts()?.getDelete() ?? '' });
   registerResource(request, callback);
 };
 
@@ -71,7 +78,7 @@ const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => outpu
 
 async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }) {
   registered = [];
-  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn })();
+  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn, deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
   // Registrations no output depends on (the notification is last in line) may still be on their way
   // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
@@ -220,6 +227,33 @@ t.test('the catalog events: EventBridge delivery on, no overlapping notification
   t.same({ rule: target.rule, arn: target.arn }, { rule: 'thumbforge-catalog-acme', arn: EVENTS_QUEUE.arn }, 'the rule targets the shared queue');
 });
 
+t.test('every taggable resource carries the app and tenant tags', async (t) => {
+  const { registered } = await run('acme');
+  // The S3 sub-resources (public access block, encryption, ownership, lifecycle, notification), the
+  // inline role policy, the invoke permission and the rule's target have no tags in AWS.
+  const taggable = ['aws:s3/bucket:Bucket', 'aws:cloudwatch/logGroup:LogGroup', 'aws:iam/role:Role', 'aws:lambda/function:Function', 'aws:cloudwatch/eventRule:EventRule'];
+  for (const type of taggable) {
+    const resource = registered.find((candidate) => candidate.type === type);
+    t.same(resource?.inputs.tags, { app: 'thumbforge', tenant: 'acme' }, `${type} is tagged`);
+  }
+  t.same(tenantTags('acme'), { app: 'thumbforge', tenant: 'acme' });
+  const untagged = registered.filter((resource) => !taggable.includes(resource.type)).map((resource) => resource.type);
+  t.ok(untagged.every((type) => /^aws:(s3\/bucket[A-Z]|iam\/rolePolicy|lambda\/permission|cloudwatch\/eventTarget)/.test(type)), `the rest cannot carry tags: ${untagged.join(', ')}`);
+});
+
+t.test('the function logs JSON, filtered by level', async (t) => {
+  const { one } = await run('acme');
+  t.match(one('aws:lambda/function:Function').inputs.loggingConfig, { logFormat: 'JSON', applicationLogLevel: 'INFO', systemLogLevel: 'WARN', logGroup: '/aws/lambda/thumbforge-acme' });
+});
+
+t.test('the bucket delete (which empties the bucket) is bounded below the operation timeout', async (t) => {
+  const { one } = await run('acme');
+  t.equal(one('aws:s3/bucket:Bucket').deleteTimeout, `${DELETE_TIMEOUT_SECONDS}s`);
+  t.equal(resourceDeleteTimeoutSeconds(1800), 1350, 'three quarters of the default 30 min operation timeout');
+  t.equal(resourceDeleteTimeoutSeconds(30), 60, 'never below a minute');
+  t.ok(resourceDeleteTimeoutSeconds(3600) < 3600);
+});
+
 t.test('an image from the platform stack is referenced, not built', async (t) => {
   const { one, registered } = await run('acme', 'eu-west-1', { platformStack: 'organization/thumbforge-platform/platform' });
   t.equal(one('pulumi:pulumi:StackReference').name, 'organization/thumbforge-platform/platform');
@@ -292,4 +326,25 @@ t.test('the platform program owns the catalog events queue: encrypted, with a de
   const ruleArn = `arn:aws:events:eu-west-1:${ACCOUNT}:rule/${one('aws:cloudwatch/eventRule:EventRule').inputs.name}`;
   const pattern = allow[0].Condition.ArnLike['aws:SourceArn'] as string;
   t.ok(ruleArn.startsWith(pattern.slice(0, -1)), `${ruleArn} matches ${pattern}`);
+});
+
+t.test('the image repository has the name the service policy grants, and never loses an image a tenant references', async (t) => {
+  registered = [];
+  await value((await platformProgram({ eventsQueue: EVENTS_QUEUE })()).imageUri as pulumi.Output<string>);
+  const repository = registered.find((resource) => resource.type === 'awsx:ecr:Repository')!.inputs;
+  t.equal(repository.name, THUMBNAILER_REPOSITORY);
+  // docs/aws.md fills IMAGE_REPOSITORY in docs/service-iam-policy.json with this sed expression.
+  const guide = readFileSync(join(projectRoot, 'docs', 'aws.md'), 'utf8');
+  t.match(guide, `s/IMAGE_REPOSITORY/${THUMBNAILER_REPOSITORY}/g`, 'the policy the guide builds names this repository');
+  t.equal(repository.imageTagMutability, 'IMMUTABLE', 'a pushed tag never moves to another image');
+  t.same(repository.lifecyclePolicy, { skip: true }, 'no lifecycle policy expires images');
+  t.equal(repository.forceDelete, false, 'deleting the stack does not delete the images in it');
+});
+
+t.test('the platform stack is named in the configured Pulumi organization', async (t) => {
+  t.equal(platformStackName('organization'), 'organization/thumbforge-platform/platform', 'a self-managed backend');
+  t.equal(platformStackName('acme-corp'), 'acme-corp/thumbforge-platform/platform', 'Pulumi Cloud');
+  const config = loadConfig({ THUMBFORGE_TARGET: 'aws', AWS_REGION: 'eu-west-1', PULUMI_BACKEND_URL: 'https://api.pulumi.com', THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32), THUMBFORGE_DATABASE_URL: 'postgres://db/thumbforge', PULUMI_CONFIG_PASSPHRASE: 'p', THUMBFORGE_WEBHOOK_SECRET_KEY: 'k'.repeat(44), THUMBFORGE_EVENTS_QUEUE_URL: EVENTS_QUEUE.url, THUMBFORGE_PULUMI_ORGANIZATION: 'acme-corp' });
+  t.same(awsTargetOf(config).image, { platformStack: 'acme-corp/thumbforge-platform/platform' }, 'tenant stacks reference it there');
+  t.throws(() => loadConfig({ THUMBFORGE_PULUMI_ORGANIZATION: 'no spaces' }), /THUMBFORGE_PULUMI_ORGANIZATION/);
 });

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Locator, type Page } from 'playwright-core';
 import { webConsoleStale } from '../../scripts/build-if-stale.js';
 import { projectRoot } from '../../src/domain/toolchain.js';
 
@@ -69,3 +69,12 @@ export async function signIn(page: Page, token: string): Promise<void> {
 /** Runs in the page (the tests' own TypeScript has no DOM types, so page code is passed as text). */
 export const storedToken = (page: Page) => page.evaluate<string | null>('sessionStorage.getItem("thumbforge.token")');
 export const pageWidth = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth');
+
+/** Each matched element's `data-<name>` attribute, in document order (page code typed structurally: no DOM types here). */
+export const dataOf = (locator: Locator, name: string) =>
+  locator.evaluateAll((elements: Array<{ dataset: Record<string, string | undefined> }>, key: string) => elements.map((element) => element.dataset[key]), name);
+/** Whether the element has the focus (told by its id). */
+export async function isFocused(locator: Locator): Promise<boolean> {
+  const id = await locator.getAttribute('id');
+  return id !== null && id === (await locator.page().evaluate<string>('document.activeElement.id'));
+}

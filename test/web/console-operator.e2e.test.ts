@@ -97,7 +97,9 @@ t.test('the operator console: keyboard sign-in, errors by their cause, retry, de
     await screenshot(page, '12-operator-failed');
 
     // Marks the failed operation's view, so the retry's view can be told from it (both say "Provisioning").
-    await progress.evaluate('(section) => section.setAttribute("data-seen", "")');
+    // A function, not text: Playwright evaluates text as an expression and never calls it.
+    await progress.evaluate((section: { setAttribute(name: string, value: string): void }) => section.setAttribute('data-seen', ''));
+    t.equal(await page.locator('section[data-seen]').count(), 1, 'the failed view is marked');
     await rm(blocker);
     await row.getByRole('button', { name: `Retry ${tenantId}` }).click();
     const retrying = page.locator(`section[data-tenant="${tenantId}"]:not([data-seen])`);

@@ -35,7 +35,7 @@ export function problemFromText(text: string, fallbackTitle: string): Problem {
 export type ApiClient = {
   readonly token: string;
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
-  send<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
   /** For streams: the raw response of an authorised GET, already checked for an error status. */
   open(path: string, signal: AbortSignal): Promise<Response>;
 };
@@ -52,10 +52,11 @@ export function apiClient(token: string): ApiClient {
   return {
     token,
     get: async (path, signal) => json(await call(path, { signal, headers: { accept: 'application/json' } })),
-    send: async (method, path, body) =>
+    send: async (method, path, body, signal) =>
       json(
         await call(path, {
           method,
+          signal,
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         }),

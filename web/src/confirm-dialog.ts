@@ -2,8 +2,9 @@
 // cancels). Cancel has the focus first, so Enter never destroys anything by accident.
 import { h } from './dom.js';
 
-export function confirmAction(options: { title: string; message: string; confirmLabel: string }): Promise<boolean> {
-  const cancel = h('button', { type: 'button', class: 'button', value: 'cancel', autofocus: true }, 'Cancel');
+/** `keepLabel` names the way out (default "Cancel"), for actions that are themselves a cancel. */
+export function confirmAction(options: { title: string; message: string; confirmLabel: string; keepLabel?: string }): Promise<boolean> {
+  const cancel = h('button', { type: 'button', class: 'button', value: 'cancel', autofocus: true }, options.keepLabel ?? 'Cancel');
   const confirm = h('button', { type: 'button', class: 'button button-danger', value: 'confirm' }, options.confirmLabel);
   const dialog = h(
     'dialog',

@@ -16,6 +16,7 @@ const TONE: Record<string, string> = {
   failed: 'bad',
   rejected: 'bad',
   interrupted: 'warn',
+  cancelled: 'warn',
 };
 
 export function statusBadge(status: string): HTMLSpanElement {

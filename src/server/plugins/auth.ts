@@ -21,6 +21,11 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The token of `Authorization: Bearer <token>`, if the request sends one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return BEARER.exec(request.headers.authorization ?? '')?.[1];
+}
+
 /** The tenant a tenant-scoped route acts for: the caller's own, or `?tenant=` for the admin. */
 export function actingTenant(request: FastifyRequest, requested?: string): string {
   const principal = request.principal;
@@ -52,7 +57,7 @@ export default fp(
     app.addHook('onRequest', async (request, reply) => {
       const access = request.routeOptions.config.access;
       if (!access) return;
-      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+      const token = bearerToken(request);
       const principal = token ? await principalOf(token) : undefined;
       if (!principal) {
         reply.header('www-authenticate', 'Bearer');

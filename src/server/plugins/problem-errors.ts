@@ -20,6 +20,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   conflict: 409,
   'too-large': 413,
   'unsupported-media': 415,
+  'too-many-requests': 429,
   unavailable: 503,
 };
 
@@ -88,6 +89,7 @@ export default fp(
       let body: Problem;
       if (error instanceof DomainError) {
         body = problem(STATUS_OF[error.kind], error.message, error.title);
+        if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
       } else if (hasZodFastifySchemaValidationErrors(error)) {
         const detail = error.validation
           .map((issue) => `${error.validationContext ?? 'request'}${issue.instancePath || ''}: ${issue.message}`)

@@ -4,20 +4,26 @@
 // answers 503 at once rather than hanging; routes then await `app.services`.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { S3Connection } from '../../domain/s3-connection.js';
 import { ServiceStarting } from '../../domain/errors.js';
+import type { ImageRollouts } from '../../tenants/image-rollouts.js';
 import type { TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { CatalogApi } from '../../catalog/video-catalog.js';
-import { createObjectStorage } from '../storage/object-storage.js';
+import type { WebhookEndpoints } from '../../webhooks/webhook-types.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
+import type { DirectUploads } from '../videos/direct-uploads.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
 /** What the composition root hands the app. */
 export type ServiceDependencies = {
   tenants: TenantLifecycle;
+  rollouts: ImageRollouts;
+  webhooks: WebhookEndpoints;
   /** Whether the replica can serve: its database answers (readiness, not liveness). */
   ready(): Promise<boolean>;
-  /** Where tenant buckets live: AWS, or the local object store. */
-  objectStore: S3Connection;
+  /** The adapter to where tenant buckets live (AWS, or the local object store); its owner closes it. */
+  storage: ObjectStorage;
+  /** Direct uploads (POST /uploads), whose expiry workers the composition root runs. */
+  uploads: DirectUploads;
   /** The catalog every video read answers from, and where uploads and deletes are recorded. */
   catalog: CatalogApi;
   /** The local function runner's intake for object-store events; absent on AWS. Resolves once the event is a durable job, rejects when it is not. */
@@ -26,8 +32,11 @@ export type ServiceDependencies = {
 
 export type AppServices = {
   tenants: TenantLifecycle;
+  rollouts: ImageRollouts;
+  webhooks: WebhookEndpoints;
   ready(): Promise<boolean>;
   videos: VideoService;
+  uploads: DirectUploads;
   acceptObjectEvent?: (event: unknown) => Promise<void>;
 };
 
@@ -40,13 +49,10 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number; storageTimeoutSeconds: number }) {
-    let closeStorage = () => {};
+  async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number }) {
     const ready = options.dependencies.then((deps) => {
-      const storage = createObjectStorage(deps.objectStore, { timeoutSeconds: options.storageTimeoutSeconds });
-      closeStorage = () => storage.close();
-      const videos = createVideoService({ tenants: deps.tenants, catalog: deps.catalog, storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
-      return { tenants: deps.tenants, videos, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
+      const videos = createVideoService({ tenants: deps.tenants, catalog: deps.catalog, storage: deps.storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
+      return { tenants: deps.tenants, rollouts: deps.rollouts, webhooks: deps.webhooks, videos, uploads: deps.uploads, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
     let started = false;
     ready.then(
@@ -60,7 +66,6 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       if (request.routeOptions.config.access && !started) throw new ServiceStarting('thumbforge is starting (database, migrations, recovery); retry in a moment');
     });
-    app.addHook('onClose', async () => closeStorage());
   },
   { name: 'services' },
 );

@@ -1,9 +1,9 @@
 // The stream an upload passes through on its way to the bucket: it holds back the first bytes
 // until the container type is known, and counts bytes so the size limit holds while streaming.
-// It never buffers more than the signature; a refused upload fails the stream, which aborts the upload.
+// It never buffers more than the sniffed head; a refused upload fails the stream, which aborts the upload.
 import { Transform, type TransformCallback } from 'node:stream';
-import { NoVideoFile, NotAVideo, UploadTooLarge } from '../../domain/errors.js';
-import { SIGNATURE_BYTES, sniffVideoType, type VideoType } from './video-signature.js';
+import { NoVideoFile, UploadTooLarge } from '../../domain/errors.js';
+import { SNIFF_BYTES, sniffVideo, type VideoType } from './video-signature.js';
 
 export class VideoIntake extends Transform {
   /** Settles once the first bytes are in: the type, or NotAVideo / NoVideoFile / UploadTooLarge. */
@@ -18,7 +18,7 @@ export class VideoIntake extends Transform {
     this.type = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // The caller may stop waiting for the type (the upload then fails on its own); never unhandled.
     this.type.catch(() => undefined);
-    this.once('error', (error) => this.settle.reject(error));
+    this.on('error', (error) => this.settle.reject(error));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -26,7 +26,7 @@ export class VideoIntake extends Transform {
     if (this.bytes > this.maxBytes) return done(new UploadTooLarge(this.maxBytes));
     if (this.decided) return done(null, chunk);
     this.head.push(chunk);
-    if (this.bytes < SIGNATURE_BYTES) return done();
+    if (this.bytes < SNIFF_BYTES) return done();
     this.decide(done);
   }
 
@@ -40,9 +40,12 @@ export class VideoIntake extends Transform {
     this.decided = true;
     const head = Buffer.concat(this.head);
     this.head = [];
-    const type = sniffVideoType(head);
-    if (!type) return done(new NotAVideo('the file is not a video (expected MP4/MOV, WebM/MKV or AVI content)'));
-    this.settle.resolve(type);
-    done(null, head);
+    sniffVideo(head).then(
+      (type) => {
+        this.settle.resolve(type);
+        done(null, head);
+      },
+      (error: Error) => done(error),
+    );
   }
 }

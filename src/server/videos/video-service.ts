@@ -1,7 +1,8 @@
 // The work behind /videos and /thumbnails: streams an upload into the tenant's bucket and records
 // it in the catalog, answers every read from the catalog with presigned links (no read lists a
 // bucket or reads an object), and deletes a video through the catalog. The catalog and the bucket
-// are the truth: this service holds no state of its own.
+// are the truth: this service holds no state of its own. It also gives direct uploads the same
+// tenant check and the same answer as a streamed upload.
 import type { Readable } from 'node:stream';
 import { InvalidRequest, TenantNotFound, TenantNotReady } from '../../domain/errors.js';
 import {
@@ -15,9 +16,8 @@ import {
   thumbnailKey,
   VIDEO_AT_METADATA,
   videoKey,
-  type ThumbnailFormat,
 } from '../../domain/video-layout.js';
-import type { FrameAt } from '../../domain/thumbnail-settings.js';
+import type { FrameAt, ThumbnailSettings } from '../../domain/thumbnail-settings.js';
 import type { CatalogApi } from '../../catalog/video-catalog.js';
 import { listItemOf, type CatalogPage, type CatalogPageRequest, type CatalogVideo, type VideoListItem, type VideoStatus } from '../../catalog/catalog-types.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
@@ -65,6 +65,41 @@ export function uploadPartSize(maxBytes: number): number {
   return Math.max(S3_MIN_PART_BYTES, Math.ceil(maxBytes / S3_MAX_PARTS / MiB) * MiB);
 }
 
+/** Uploads need a ready tenant; reads (and clean-ups) only a bucket that exists. */
+export type BucketPurpose = 'upload' | 'read';
+
+/** The tenant and its bucket, for `purpose`; TenantNotFound or TenantNotReady otherwise. */
+export async function tenantBucket(tenants: Pick<TenantLifecycle, 'get'>, tenantId: string, purpose: BucketPurpose): Promise<{ tenant: Tenant; bucket: string }> {
+  const tenant = await tenants.get(tenantId);
+  if (!tenant) throw new TenantNotFound(tenantId);
+  const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
+  if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
+  return { tenant, bucket: tenant.outputs.bucket };
+}
+
+type Presigning = { storage: Pick<ObjectStorage, 'presignGet'>; urlTtlSeconds: number };
+
+async function thumbnailLink({ storage, urlTtlSeconds }: Presigning, bucket: string, key: string, width: number): Promise<ThumbnailLink> {
+  const { url, expiresAt } = await storage.presignGet(bucket, key, urlTtlSeconds);
+  return { width, key, url, expiresAt: expiresAt.toISOString() };
+}
+
+/** A link per width: where the thumbnails are (or will be, once the thumbnailer ran). */
+function thumbnailLinks(presigning: Presigning, bucket: string, videoId: string, { widths, format }: Pick<ThumbnailSettings, 'widths' | 'format'>): Promise<ThumbnailLink[]> {
+  return Promise.all(widths.map((width) => thumbnailLink(presigning, bucket, thumbnailKey(videoId, width, format), width)));
+}
+
+/** The answer to a video stored in the tenant's bucket, streamed (POST /videos) or direct (POST /uploads/:id/complete). */
+export async function acceptedVideo(presigning: Presigning, tenant: Tenant, bucket: string, video: { id: string; key: string; size: number; contentType: string }): Promise<UploadedVideo> {
+  const thumbnails = await thumbnailLinks(presigning, bucket, video.id, tenant.settings);
+  return { ...video, tenant: tenant.id, status: 'pending', thumbnails };
+}
+
+/** The name a video keeps in the catalog: the client's file name (bounded), else its key's last part. */
+export function catalogName(fileName: string, key: string): string {
+  return fileName.slice(0, MAX_NAME_LENGTH) || key.slice(key.lastIndexOf('/') + 1);
+}
+
 export function createVideoService(deps: {
   tenants: Pick<TenantLifecycle, 'get'>;
   catalog: CatalogApi;
@@ -75,24 +110,10 @@ export function createVideoService(deps: {
   const { tenants, catalog, storage, urlTtlSeconds, maxUploadBytes } = deps;
   const partSize = uploadPartSize(maxUploadBytes);
 
-  /** The tenant's bucket; uploads need a ready tenant, reads only an existing bucket. */
-  async function bucketOf(tenantId: string, purpose: 'upload' | 'read'): Promise<{ tenant: Tenant; bucket: string }> {
-    const tenant = await tenants.get(tenantId);
-    if (!tenant) throw new TenantNotFound(tenantId);
-    const ready = purpose === 'upload' ? tenant.status === 'ready' : tenant.status !== 'provisioning';
-    if (!ready || !tenant.outputs) throw new TenantNotReady(tenantId, tenant.status);
-    return { tenant, bucket: tenant.outputs.bucket };
-  }
-
-  const url = (bucket: string, key: string) => storage.presignGet(bucket, key, urlTtlSeconds);
-
-  async function link(bucket: string, key: string, width: number): Promise<ThumbnailLink> {
-    const expiresAt = new Date(Date.now() + urlTtlSeconds * 1000).toISOString();
-    return { width, key, url: await url(bucket, key), expiresAt };
-  }
-
-  const links = (bucket: string, videoId: string, widths: number[], format: ThumbnailFormat) =>
-    Promise.all(widths.map((width) => link(bucket, thumbnailKey(videoId, width, format), width)));
+  const presigning = { storage, urlTtlSeconds };
+  const bucketOf = (tenantId: string, purpose: BucketPurpose) => tenantBucket(tenants, tenantId, purpose);
+  const url = async (bucket: string, key: string) => (await storage.presignGet(bucket, key, urlTtlSeconds)).url;
+  const link = (bucket: string, key: string, width: number) => thumbnailLink(presigning, bucket, key, width);
 
   /** The outputs the run that made the video ready recorded (meta.json lists them; they all exist). */
   async function outputLinks(bucket: string, video: CatalogVideo): Promise<VideoOutputLinks> {
@@ -112,17 +133,17 @@ export function createVideoService(deps: {
   return {
     async upload({ tenantId, fileName, file, at }) {
       const intake = new VideoIntake(maxUploadBytes);
+      // The client left mid-upload (also while the tenant is looked up): fail the intake, which aborts the multipart upload.
+      file.on('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
       try {
         const { tenant, bucket } = await bucketOf(tenantId, 'upload');
-        // The client left mid-upload: fail the intake, which aborts the multipart upload.
-        file.once('error', () => intake.destroy(new InvalidRequest('the client closed the connection before the upload finished')));
         file.pipe(intake);
         const type = await intake.type;
         const id = newVideoId();
         const key = videoKey(id, safeVideoName(fileName, type.extension));
         const metadata = at === undefined ? undefined : { [VIDEO_AT_METADATA]: String(at) };
         await storage.upload({ bucket, key, body: intake, contentType: type.contentType, partSize, metadata });
-        const video = { tenantId: tenant.id, id, name: fileName.slice(0, MAX_NAME_LENGTH) || key.slice(key.lastIndexOf('/') + 1), key, size: intake.bytes, contentType: type.contentType };
+        const video = { tenantId: tenant.id, id, name: catalogName(fileName, key), key, size: intake.bytes, contentType: type.contentType };
         try {
           await catalog.recordUpload({ ...video, createdAt: new Date().toISOString() });
         } catch (error) {
@@ -130,13 +151,11 @@ export function createVideoService(deps: {
           await storage.deleteObjects(bucket, [key]).catch(() => undefined);
           throw error;
         }
-        const { settings } = tenant;
-        return { id, tenant: tenant.id, key, size: video.size, contentType: video.contentType, status: 'pending', thumbnails: await links(bucket, id, settings.widths, settings.format) };
+        return acceptedVideo(presigning, tenant, bucket, video);
       } catch (error) {
-        // Whatever failed, read the rest of the request so the client gets its answer.
+        // Whatever failed, the rest of the request is never read: its answer closes the connection (plugins/refused-bodies.ts).
         file.unpipe(intake);
         intake.destroy();
-        file.resume();
         throw error;
       }
     },
@@ -145,14 +164,14 @@ export function createVideoService(deps: {
       const { tenant, bucket } = await bucketOf(tenantId, 'read');
       const video = await catalog.video(tenant.id, videoId);
       // Ready: the thumbnails its run made. Before that: where the tenant's settings will put them.
-      const { widths, format } = video.outputs ?? tenant.settings;
+      const made = video.outputs ?? tenant.settings;
       return {
         ...listItemOf(video),
         tenant: tenant.id,
         key: video.key,
         ...(video.codec !== undefined && { codec: video.codec }),
         ...(video.error !== undefined && { error: video.error }),
-        thumbnails: await links(bucket, video.id, widths, format),
+        thumbnails: await thumbnailLinks(presigning, bucket, video.id, made),
         ...(await outputLinks(bucket, video)),
       };
     },

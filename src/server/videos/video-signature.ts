@@ -1,32 +1,39 @@
-// Recognises a video container from its first bytes (ISO-BMFF `ftyp`, EBML, RIFF AVI), so an
-// upload's type is decided by content. Never trusts the client's file name or Content-Type.
+// Decides an upload's type from its first bytes with file-type, accepting only the containers the
+// thumbnailer reads, each stored under a suffix the trigger fires on. Never trusts the client's
+// file name or Content-Type, and never accepts an image or audio file in an ISO-BMFF box (HEIC, AVIF, M4A).
+import { fileTypeFromBuffer } from 'file-type';
+import { NotAVideo } from '../../domain/errors.js';
+import type { VIDEO_SUFFIXES } from '../../domain/video-layout.js';
 
-export type VideoType = { contentType: string; extension: string };
+export type VideoType = { contentType: string; extension: (typeof VIDEO_SUFFIXES)[number] };
 
-/** How many leading bytes the signature needs (the EBML DocType sits within them). */
-export const SIGNATURE_BYTES = 64;
+/** How many leading bytes sniffVideo needs: file-type's own sample size (its `reasonableDetectionSizeInBytes`). */
+export const SNIFF_BYTES = 4100;
 
-const EBML_MAGIC = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
+/**
+ * file-type's extensions of the video containers ffmpeg decodes for the thumbnailer, and the suffix
+ * each is stored under. 3GPP and F4V are MP4 files with another brand: they were stored as `.mp4`
+ * before, and still are. Protected (DRM) brands such as M4P are left out: nothing can decode them.
+ */
+const THUMBNAILER_READS: Record<string, VideoType['extension']> = {
+  mp4: '.mp4',
+  f4v: '.mp4',
+  '3gp': '.mp4',
+  '3g2': '.mp4',
+  m4v: '.m4v',
+  mov: '.mov',
+  webm: '.webm',
+  mkv: '.mkv',
+  avi: '.avi',
+};
 
-function ascii(head: Buffer, start: number, end: number): string {
-  return head.subarray(start, end).toString('latin1');
-}
-
-function isoMediaType(brand: string): VideoType {
-  if (brand === 'qt  ') return { contentType: 'video/quicktime', extension: '.mov' };
-  if (brand.startsWith('M4V')) return { contentType: 'video/x-m4v', extension: '.m4v' };
-  return { contentType: 'video/mp4', extension: '.mp4' };
-}
-
-export function sniffVideoType(head: Buffer): VideoType | undefined {
-  if (head.length >= 12 && ascii(head, 4, 8) === 'ftyp') return isoMediaType(ascii(head, 8, 12));
-  if (head.length >= 4 && head.subarray(0, 4).equals(EBML_MAGIC)) {
-    return head.includes('webm', 4, 'latin1')
-      ? { contentType: 'video/webm', extension: '.webm' }
-      : { contentType: 'video/x-matroska', extension: '.mkv' };
+/** The type of a file whose first bytes (SNIFF_BYTES of them, or the whole file when shorter) are `head`; NotAVideo for anything else. */
+export async function sniffVideo(head: Uint8Array): Promise<VideoType> {
+  const found = await fileTypeFromBuffer(head);
+  const extension = found && THUMBNAILER_READS[found.ext];
+  if (!found || !extension) {
+    const what = found ? `${found.mime} content` : 'content of no known type';
+    throw new NotAVideo(`the file is not a video: ${what} (expected MP4/MOV/M4V/3GP, WebM/MKV or AVI)`);
   }
-  if (head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'AVI ') {
-    return { contentType: 'video/x-msvideo', extension: '.avi' };
-  }
-  return undefined;
+  return { contentType: found.mime, extension };
 }

@@ -2,12 +2,14 @@
 // and lets the API judge it: the tenant-id rule lives on the server, and its `detail` is shown
 // next to the field it is about.
 import type { ApiClient } from '../api-client.js';
-import { ApiError } from '../api-client.js';
 import type { CreatedTenant } from '../api-types.js';
 import { h, uniqueId } from '../dom.js';
 import { errorSlot, type ErrorSlot } from '../error-slot.js';
+import { problemField } from '../problem-field.js';
+import { INVALID_WIDTHS, parseWidths } from './settings-input.js';
 
-type Field = 'id' | 'widths' | 'format';
+const FIELDS = ['id', 'widths', 'format'] as const;
+type Field = (typeof FIELDS)[number];
 
 export function createTenantForm(client: ApiClient, onCreated: (created: CreatedTenant) => void): HTMLFormElement {
   const idInput = h('input', { id: uniqueId('tenant-id'), name: 'id', required: true, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' });
@@ -41,7 +43,7 @@ export function createTenantForm(client: ApiClient, onCreated: (created: Created
     for (const slot of Object.values(errors)) slot.clear();
     const widths = parseWidths(widthsInput.value);
     if (widths === 'invalid') {
-      errors.widths.show(new Error('Widths must be whole numbers separated by commas, such as "320, 640".'));
+      errors.widths.show(new Error(INVALID_WIDTHS));
       widthsInput.focus();
       return;
     }
@@ -55,7 +57,8 @@ export function createTenantForm(client: ApiClient, onCreated: (created: Created
         onCreated(created);
       })
       .catch((error: unknown) => {
-        const field = fieldOf(error);
+        // A 400 names its field in the detail's path; anything else (409: the id is taken) is about the id.
+        const field = problemField(error, FIELDS) ?? 'id';
         errors[field].show(error);
         ({ id: idInput, widths: widthsInput, format: formatSelect })[field].focus();
       })
@@ -64,18 +67,4 @@ export function createTenantForm(client: ApiClient, onCreated: (created: Created
       });
   });
   return form;
-}
-
-function parseWidths(text: string): number[] | undefined | 'invalid' {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  if (parts.length === 0) return undefined;
-  return parts.every((part) => /^\d+$/.test(part)) ? parts.map(Number) : 'invalid';
-}
-
-/** Which field a 400 is about, from the validation path in its detail (`body/thumbnail/widths/0: …`). */
-function fieldOf(error: unknown): Field {
-  const detail = error instanceof ApiError ? (error.problem.detail ?? '') : '';
-  if (/thumbnail\/widths|\bwidths?\b/.test(detail)) return 'widths';
-  if (/thumbnail\/format|\bformat\b/.test(detail)) return 'format';
-  return 'id';
 }

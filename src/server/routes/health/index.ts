@@ -1,6 +1,7 @@
 // Liveness and readiness. /healthz answers 200 while the process serves requests and checks
 // nothing downstream, so a slow store or engine never gets a healthy replica restarted. /readyz
 // answers 200 only once migrations, recovery and workers are up and the database answers now.
+// Neither is rate limited: a probe must never be told to come back later.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 
@@ -8,6 +9,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/healthz',
     {
+      config: { rateLimit: false },
       schema: {
         tags: ['health'],
         summary: 'Liveness',
@@ -20,6 +22,7 @@ const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/readyz',
     {
+      config: { rateLimit: false },
       schema: {
         tags: ['health'],
         summary: 'Readiness: the database answers, and migrations and recovery are done',

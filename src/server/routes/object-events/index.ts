@@ -24,7 +24,8 @@ function parsedBody(body: unknown): unknown {
 const objectEventRoutes: FastifyPluginAsyncZod<{ secret: string }> = async (app, options) => {
   app.post(
     OBJECT_EVENTS_PATH,
-    { schema: { hide: true, querystring: z.object({ secret: z.string().optional() }) } },
+    // The store posts every object event here and never redelivers one: never rate limited.
+    { config: { rateLimit: false }, schema: { hide: true, querystring: z.object({ secret: z.string().optional() }) } },
     async (request, reply) => {
       if (!sameSecret(request.query.secret ?? '', options.secret)) {
         return reply.callNotFound();

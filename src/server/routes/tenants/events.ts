@@ -2,16 +2,21 @@
 // replayed from the start (or after Last-Event-ID), then live from whichever replica runs it,
 // then `done`. Event ids are `<operationId>:<seq>`, so a Last-Event-ID of an older operation
 // never skips into a newer one. A tenant key sees resource steps and status, never raw engine
-// diagnostics (the admin sees every event). A client that leaves aborts the subscription.
+// diagnostics (the admin sees every event). A client that leaves aborts the subscription. A tenant
+// holds at most `maxEventStreams` streams open on this replica; one more is refused with 429.
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
 import { TenantNotFound } from '../../../domain/errors.js';
 import { tenantEngineEvent } from '../../../domain/tenant-engine-events.js';
 import type { Operation, OperationStreamItem, Tenant } from '../../../tenants/tenant-types.js';
 import { assertCanSee } from '../../plugins/auth.js';
+import { tenantSlots } from '../../tenant-slots.js';
 import { tenantParams, viewOperation } from './schemas.js';
 
-type Options = { lastOperation(tenantId: string): Promise<{ tenant: Tenant; operation?: Operation }> };
+type Options = { lastOperation(tenantId: string): Promise<{ tenant: Tenant; operation?: Operation }>; maxEventStreams: number };
+
+/** What a client refused a stream is told to wait: streams usually last as long as an operation, seconds to minutes. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
 
 /** `forTenant`: a tenant key's stream carries resource steps and the summary only (tenant-engine-events.ts). */
 async function* sseMessages(operationId: string, items: AsyncIterable<OperationStreamItem>, forTenant: boolean) {
@@ -37,6 +42,7 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
   // Open streams end when the server closes, so shutdown never waits on a watching client.
   const open = new Set<AbortController>();
   app.addHook('preClose', async () => open.forEach((stream) => stream.abort()));
+  const streams = tenantSlots('event streams', options.maxEventStreams, STREAM_RETRY_AFTER_SECONDS);
 
   app.get(
     '/tenants/:id/events',
@@ -47,7 +53,8 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
         tags: ['tenants'],
         summary: "The current or last operation's engine events (text/event-stream), ending with `done`",
         description:
-          'Events: `operation` (the record, first), `engine` (id = `<operationId>:<seq>`; replayed, then live), `done` ({operationId,status,error?}). Send Last-Event-ID to resume within the same operation.',
+          'Events: `operation` (the record, first), `engine` (id = `<operationId>:<seq>`; replayed, then live), `done` ({operationId,status,error?}). Send Last-Event-ID to resume within the same operation. ' +
+          `A tenant holds at most ${options.maxEventStreams} streams open at once on one replica (429 beyond).`,
         security: [{ bearer: [] }],
         params: tenantParams,
         produces: ['text/event-stream'],
@@ -60,6 +67,8 @@ const tenantEvents: FastifyPluginAsyncZod<Options> = async (app, options) => {
     },
     async (request, reply) => {
       assertCanSee(request, request.params.id);
+      // Taken before any wait and given back when the response closes, however the stream ends.
+      reply.raw.once('close', streams.take(request.params.id));
       const { operation } = await options.lastOperation(request.params.id);
       if (!operation) throw new TenantNotFound(request.params.id);
       const { tenants } = await app.services;

@@ -25,7 +25,7 @@ async function accepted(tenants: TenantLifecycle, id: string, operation: Operati
   return { id, status: (await tenants.get(id))?.status ?? fallback, operation: viewOperation(operation) };
 }
 
-const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
+const tenantRoutes: FastifyPluginAsyncZod<{ maxEventStreams: number }> = async (app, options) => {
   const lastOperation = async (tenantId: string) => {
     const { tenants } = await app.services;
     const tenant = await tenants.get(tenantId);
@@ -186,7 +186,7 @@ const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
-  await app.register(tenantEvents, { lastOperation });
+  await app.register(tenantEvents, { lastOperation, maxEventStreams: options.maxEventStreams });
   await app.register(tenantOperations);
   await app.register(tenantKeys);
 };

@@ -1,13 +1,16 @@
 // /videos: the streaming upload, the catalog's list, a video with its outputs, and its deletion.
 // HTTP only: the work (sniffing, size limit, multipart upload, the catalog, presigning) lives in
-// the video service.
+// the video service. An upload is refused before its body is read when its Content-Length is over
+// the limit (413) or its tenant already streams as many uploads as it may on this replica (429); a
+// refused body is not drained: its answer closes the connection (plugins/refused-bodies.ts).
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { z } from 'zod';
-import { InvalidRequest, NoVideoFile } from '../../../domain/errors.js';
+import { InvalidRequest, NoVideoFile, UploadTooLarge } from '../../../domain/errors.js';
 import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.js';
 import { actingTenant } from '../../plugins/auth.js';
 import { asMultipartProblem } from '../../multipart-errors.js';
-import { tenantQuery, thumbnailLink, videoIdCursor, videoListItem, videoStatus } from './schemas.js';
+import { tenantSlots } from '../../tenant-slots.js';
+import { tenantQuery, thumbnailLink, uploadedVideo, videoIdCursor, videoListItem, videoStatus } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const MAX_PAGE_SIZE = 100;
@@ -15,6 +18,10 @@ const DEFAULT_PAGE_SIZE = 20;
 const FILE_FIELD = 'file';
 /** The optional field that sets this video's thumbnail time; it must come before the file (the file is streamed). */
 const AT_FIELD = 'at';
+/** What a form adds around the file: boundaries, part headers (a long file name), the `at` field. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+/** What a tenant refused an upload slot is told to wait: uploads take seconds to minutes. */
+const UPLOAD_RETRY_AFTER_SECONDS = 10;
 
 /** The `at` field sent before the file, validated as the settings' `at` is. */
 function uploadAt(fields: Record<string, unknown>): FrameAt | undefined {
@@ -35,7 +42,9 @@ const uploadForm = z.object({
   [FILE_FIELD]: z.string().meta({ format: 'binary', description: 'the video; its type is decided by its content' }),
 });
 
-const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (app, options) => {
+const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number; maxConcurrentUploads: number }> = async (app, options) => {
+  const uploads = tenantSlots('streamed uploads', options.maxConcurrentUploads, UPLOAD_RETRY_AFTER_SECONDS);
+
   app.post(
     '/videos',
     {
@@ -44,41 +53,26 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
         tags: ['videos'],
         summary: 'Upload a video (multipart/form-data, one file field "file"), streamed into the tenant bucket',
         description:
-          `The type is decided by content (MP4/MOV/M4V, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=. ` +
+          `The type is decided by content (MP4/MOV/M4V/3GP, WebM/MKV, AVI); at most ${options.maxUploadBytes} bytes. The admin token names the tenant with ?tenant=. ` +
+          `A tenant streams at most ${options.maxConcurrentUploads} uploads at once on one replica (429 beyond). ` +
           'An optional text field "at", before "file", sets this video\'s thumbnail time instead of the tenant\'s: "auto", seconds, or "N%".',
         consumes: ['multipart/form-data'],
         security,
         querystring: tenantQuery,
-        response: {
-          201: z.object({
-            id: z.string(),
-            tenant: z.string(),
-            key: z.string(),
-            size: z.number().int(),
-            contentType: z.string(),
-            status: z.literal('pending'),
-            thumbnails: z.array(thumbnailLink),
-          }),
-        },
+        response: { 201: uploadedVideo },
       },
     },
     async (request, reply) => {
       const tenantId = actingTenant(request, request.query.tenant);
+      // A chunked body has no length: the video intake counts its bytes instead.
+      if (Number(request.headers['content-length']) > options.maxUploadBytes + MULTIPART_OVERHEAD_BYTES) throw new UploadTooLarge(options.maxUploadBytes);
       if (!request.isMultipart()) throw new NoVideoFile(`send multipart/form-data with the video in the file field "${FILE_FIELD}"`);
+      const release = uploads.take(tenantId);
       try {
         // One byte past the limit reaches the video intake, which then refuses the upload with 413.
         const part = await request.file({ limits: { fileSize: options.maxUploadBytes + 1, files: 1 }, throwFileSizeLimit: false });
-        if (!part || part.fieldname !== FILE_FIELD) {
-          part?.file.resume();
-          throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
-        }
-        let at: FrameAt | undefined;
-        try {
-          at = uploadAt(part.fields);
-        } catch (error) {
-          part.file.resume();
-          throw error;
-        }
+        if (!part || part.fieldname !== FILE_FIELD) throw new NoVideoFile(`no file in the multipart field "${FILE_FIELD}"`);
+        const at = uploadAt(part.fields);
         const { videos } = await app.services;
         const video = await videos.upload({ tenantId, fileName: part.filename, file: part.file, at });
         reply.code(201).header('location', `/videos/${video.id}`);
@@ -86,6 +80,9 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number }> = async (ap
       } catch (error) {
         // The video intake aborts what it started before the error gets here: nothing is left.
         throw asMultipartProblem(error);
+      } finally {
+        // Before the answer goes out, so a client that reads it may start its next upload at once.
+        release();
       }
     },
   );
