@@ -159,7 +159,7 @@ t.test('the built entrypoint loads and stops with a clear message when aws setti
     (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
   );
   t.equal(result.code, 1);
-  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY']) {
+  for (const variable of ['AWS_REGION', 'PULUMI_BACKEND_URL', 'THUMBFORGE_ADMIN_TOKEN', 'PULUMI_CONFIG_PASSPHRASE', 'THUMBFORGE_DATABASE_URL', 'THUMBFORGE_WEBHOOK_SECRET_KEY', 'THUMBFORGE_EVENTS_QUEUE_URL']) {
     t.match(result.stderr, variable, `names ${variable}`);
   }
 });

@@ -139,7 +139,7 @@ t.test('the video catalog through the API', async (t) => {
   t.test('the routes are in the API document', async (t) => {
     const document = await json(await service.api('/openapi.json', { token: null }));
     t.ok(document.paths['/videos'].get.responses['200'], 'GET /videos');
-    t.same(Object.keys(document.paths['/videos/{id}'].delete.responses).sort(), ['204', '400', '401', '404', '409', '431', '503']);
+    t.same(Object.keys(document.paths['/videos/{id}'].delete.responses).sort(), ['204', '400', '401', '404', '409', '429', '431', '503']);
     t.ok(document.paths['/videos'].get.parameters.some((parameter: Json) => parameter.name === 'status'), 'with its status filter');
   });
 });
