@@ -62,7 +62,7 @@ t.test('a restarted service keeps tenants, keys, videos and presigned links', as
   t.same(Buffer.from(await again.arrayBuffer()), thumbnail, 'with the same image');
 
   const secrets = await readdir(secretsDir(place.dataDir));
-  t.same(secrets.sort(), ['admin-token', 'pulumi-passphrase', 's3-access-key', 's3-secret-key'], 'the secrets kept in the data dir');
+  t.same(secrets.sort(), ['admin-token', 'pulumi-passphrase', 's3-access-key', 's3-secret-key', 'webhook-secret-key'], 'the secrets kept in the data dir');
   for (const name of secrets) {
     t.equal((await stat(join(secretsDir(place.dataDir), name))).mode & 0o777, 0o600, `${name} is readable by its owner only`);
   }

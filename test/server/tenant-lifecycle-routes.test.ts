@@ -295,13 +295,13 @@ t.test('tenant lifecycle routes on the local target', async (t) => {
   t.test('the OpenAPI document describes every new route and its problems', async (t) => {
     const document = await json(await api('/openapi.json', { token: null }));
     const responses = (path: string, method: string) => Object.keys(document.paths[path]?.[method]?.responses ?? {}).sort();
-    t.same(responses('/tenants/{id}', 'patch'), ['202', '400', '401', '403', '404', '409', '431', '503']);
-    t.same(responses('/tenants/{id}/operations', 'get'), ['200', '400', '401', '404', '431', '503']);
-    t.same(responses('/tenants/{id}/operations/{operationId}/cancel', 'post'), ['202', '400', '401', '403', '404', '409', '431', '503']);
-    t.same(responses('/tenants/{id}/keys', 'post'), ['201', '400', '401', '403', '404', '431', '503']);
-    t.same(responses('/tenants/{id}/keys', 'get'), ['200', '400', '401', '403', '404', '431', '503']);
-    t.same(responses('/tenants/{id}/keys/{keyId}', 'delete'), ['204', '400', '401', '403', '404', '431', '503']);
-    t.same(responses('/tenants/{id}/refresh', 'post'), ['202', '400', '401', '403', '404', '409', '431', '503']);
-    t.same(responses('/tenants/{id}/retry', 'post'), ['202', '400', '401', '403', '404', '409', '431', '503']);
+    t.same(responses('/tenants/{id}', 'patch'), ['202', '400', '401', '403', '404', '409', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/operations', 'get'), ['200', '400', '401', '404', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/operations/{operationId}/cancel', 'post'), ['202', '400', '401', '403', '404', '409', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/keys', 'post'), ['201', '400', '401', '403', '404', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/keys', 'get'), ['200', '400', '401', '403', '404', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/keys/{keyId}', 'delete'), ['204', '400', '401', '403', '404', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/refresh', 'post'), ['202', '400', '401', '403', '404', '409', '429', '431', '503']);
+    t.same(responses('/tenants/{id}/retry', 'post'), ['202', '400', '401', '403', '404', '409', '429', '431', '503']);
   });
 });
