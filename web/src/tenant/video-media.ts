@@ -42,6 +42,8 @@ export function videoMedia(video: Video): VideoMedia {
   let index: StoryboardIndex | undefined;
   let loading: Promise<void> | undefined;
   let cue = 0;
+  /** Where the pointer is over the frame (a fraction of its width), while it is. */
+  let pointerAt: number | undefined;
   let previewPressed = false;
 
   function show(showing: Showing): void {
@@ -83,6 +85,8 @@ export function videoMedia(video: Video): VideoMedia {
       (read) => {
         index = read;
         frame.setAttribute('aria-valuemax', String(read.durationSeconds));
+        // A pointer that came in before the index did gets its tile now, without waiting for it to move.
+        if (pointerAt !== undefined) showCue(cueAtFraction(read, pointerAt));
         // Sheets load now, so the first tiles do not flash empty.
         for (const url of video.storyboard!.images) new Image().src = url;
       },
@@ -107,9 +111,13 @@ export function videoMedia(video: Video): VideoMedia {
     frame.title = 'Move the pointer, or use the arrow keys, to scrub through the storyboard';
     frame.addEventListener('pointerenter', () => void ensureStoryboard());
     frame.addEventListener('pointermove', (event) => {
-      if (index) showCue(cueAtFraction(index, fraction(event)));
+      pointerAt = fraction(event);
+      if (index) showCue(cueAtFraction(index, pointerAt));
     });
-    frame.addEventListener('pointerleave', rest);
+    frame.addEventListener('pointerleave', () => {
+      pointerAt = undefined;
+      rest();
+    });
     frame.addEventListener('focus', () => void ensureStoryboard());
     frame.addEventListener('blur', rest);
     frame.addEventListener('keydown', (event) => {

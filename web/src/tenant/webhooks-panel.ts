@@ -136,7 +136,7 @@ export function webhooksPanel(client: ApiClient): WebhooksPanel {
 
   const element = h(
     'section',
-    { class: 'panel', 'aria-labelledby': 'webhooks-title' },
+    { class: 'panel webhooks', 'aria-labelledby': 'webhooks-title' },
     h('h2', { id: 'webhooks-title' }, 'Webhooks'),
     h('p', { class: 'hint' }, 'Signed messages to your application when a video is ready, fails or is deleted, and when the tenant or its operations change.'),
     tableHolder,
