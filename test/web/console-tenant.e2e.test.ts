@@ -2,13 +2,13 @@
 // target: webhook endpoints (a refused URL by its field, the secret shown once, the delivery log of a
 // real receiver on loopback that fails its first attempt, redelivery), the video gallery (metadata,
 // poster, storyboard scrubbed by pointer and keys, the animated preview), delete with confirmation,
-// and a direct upload of a file over 64 MiB, interrupted by a page reload and resumed. Each result is
-// checked through the API and the store too. No console errors but Chromium's own 4xx lines.
+// a direct upload of a file over 64 MiB, interrupted by a page reload and resumed, and the bucket's
+// CORS rule that lets the browser do it. Each result is checked through the API and the store too. No console errors but Chromium's own 4xx lines.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteBucketCorsCommand, GetBucketCorsCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Locator, Request, Route } from 'playwright-core';
 import { createS3Client } from '../../src/domain/s3-connection.js';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
@@ -313,6 +313,26 @@ t.test('the tenant console: webhooks, the gallery, delete, and a resumed direct 
     t.match(console.headers.get('access-control-expose-headers'), /ETag/);
     const other = await preflight('http://console.example');
     t.equal(other.headers.get('access-control-allow-origin'), null, 'another origin gets no CORS grant');
+  });
+
+  t.test("the CORS rule is the tenant stack's: removed behind Pulumi's back, a drift check names the bucket and an up restores it", async (t) => {
+    const operationEnds = async (operation: Json) =>
+      eventually(async () => {
+        const { items } = await json(await service.api(`/tenants/${tenantId}/operations?limit=5`));
+        const found = (items as Json[]).find((item) => item.id === operation.id);
+        return found && !['queued', 'running'].includes(found.status) ? found : undefined;
+      }, `operation ${operation.id} ends`, ENGINE_TIMEOUT_MS);
+    const origins = async () => (await s3.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules?.flatMap((rule) => rule.AllowedOrigins ?? []);
+    t.same(await origins(), service.config.consoleOrigins, "the bucket admits the service's console origins");
+    await s3.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+    const check = await json(await service.api(`/tenants/${tenantId}/refresh`, { method: 'POST' }));
+    t.match(await operationEnds(check.operation), { status: 'succeeded' });
+    const drift = (await json(await service.api(`/tenants/${tenantId}`))).drift;
+    t.match(drift, { status: 'drifted' });
+    t.same(drift.changes.map((change: Json) => [change.op, change.name]), [['update', 'bucket']], 'the bucket changed outside Pulumi');
+    const repair = await json(await service.api(`/tenants/${tenantId}/retry`, { method: 'POST' }));
+    t.match(await operationEnds(repair.operation), { status: 'succeeded' });
+    t.same(await origins(), service.config.consoleOrigins, 'the up put the rule back');
   });
 
   t.test('the tenant page fits 360 px', async (t) => {
