@@ -304,6 +304,28 @@ t.test('the tenant console: webhooks, the gallery, delete, and a resumed direct 
     await screenshot(page, 'tenant-09-direct-upload-done');
   });
 
+  t.test('a video uploaded by another client shows on Refresh and turns ready while the gallery polls; the filter shows one status', async (t) => {
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(clip)]), 'from the api.mp4');
+    const uploaded = await api('/videos', { method: 'POST', body: form });
+    t.equal(uploaded.status, 201);
+    const { id } = await json(uploaded);
+    const gallery = page.getByRole('region', { name: 'Videos' });
+    await gallery.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator(`.video-card[data-video="${id}"]`).waitFor();
+    // Nothing in this page uploaded it: only the gallery's own reads can see it become ready.
+    await page.locator(`.video-card[data-video="${id}"][data-status="ready"]`).waitFor({ timeout: ENGINE_TIMEOUT_MS });
+    t.equal((await json(await api(`/videos/${id}`))).status, 'ready');
+
+    const filter = gallery.getByLabel('Show');
+    await filter.selectOption('failed');
+    await gallery.getByText('No failed videos.').waitFor();
+    await filter.selectOption('ready');
+    await page.locator(`.video-card[data-video="${id}"]`).waitFor();
+    t.equal(await gallery.locator('.video-card').count(), 2, 'both ready videos');
+    await filter.selectOption('');
+  });
+
   t.test("the store admits the console's origin only", async (t) => {
     const { items } = await json(await api('/videos'));
     const poster = (await json(await api(`/videos/${items[0].id}`))).poster.url as string;

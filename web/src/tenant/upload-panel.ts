@@ -188,6 +188,8 @@ export function uploadPanel(client: ApiClient, tenantId: string, events: UploadE
 
     client.get<UploadState>(`/uploads/${encodeURIComponent(upload.uploadId)}`, controller.signal).then(
       (state) => {
+        // Resumed meanwhile: the row shows the upload itself now.
+        if (!waiting.has(upload.uploadId)) return;
         const bytes = state.received.reduce((sum, part) => sum + part.size, 0);
         row.bar.value = bytes;
         received.textContent =
@@ -196,7 +198,7 @@ export function uploadPanel(client: ApiClient, tenantId: string, events: UploadE
             : `${state.received.length} of ${Math.max(1, Math.ceil(state.size / state.partSize))} parts are in storage (${formatBytes(bytes)}).`;
       },
       (error: unknown) => {
-        if (isAbort(error)) return;
+        if (isAbort(error) || !waiting.has(upload.uploadId)) return;
         if (error instanceof ApiError && error.status === 404) {
           forgetPendingUpload(tenantId, upload.uploadId);
           waiting.delete(upload.uploadId);
