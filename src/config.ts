@@ -18,6 +18,25 @@ const cron = (fallback: string) =>
     .default(fallback);
 const positiveInt = z.coerce.number().int().positive();
 
+/** A browser origin as a CORS rule names it: scheme, host and port, nothing after. */
+const isOrigin = (value: string) => {
+  try {
+    return /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+};
+const consoleOrigins = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .refine((origins) => origins.every(isOrigin), 'must be origins separated by commas, each http(s)://host[:port] with no path (e.g. https://thumbs.example.com)');
+
+/** Where a browser reaches a local service: the listen address, and the loopback names for it. */
+function localConsoleOrigins(host: string, port: number): string[] {
+  const named = ['127.0.0.1', 'localhost', '0.0.0.0', '::'].includes(host) ? [] : [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, ...named];
+}
+
 const envSchema = z
   .object({
     PORT: port.default(3000),
@@ -59,6 +78,7 @@ const envSchema = z
     THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS: positiveInt.max(10, 'must be at most 10 (the first retry comes within twice this)').default(10),
     THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS: positiveInt.max(60).default(10),
     THUMBFORGE_WEBHOOK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (a random key, e.g. 32 bytes in base64)').optional(),
+    THUMBFORGE_CONSOLE_ORIGIN: consoleOrigins.optional(),
     THUMBFORGE_IMAGE_URI: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/.+(:|@).+$/, 'must be an ECR image URI with a tag or digest').optional(),
   })
   .superRefine((env, ctx) => {
@@ -133,6 +153,11 @@ export type Config = {
   webhookTimeoutSeconds: number;
   /** Encrypts webhook signing secrets at rest; unset on the local target: generated in the data dir. */
   webhookSecretKey?: string;
+  /**
+   * The origins the web console is served from: each tenant bucket lets them PUT upload parts and
+   * read outputs cross-origin (CORS). Local default: this service's loopback origins; aws: none.
+   */
+  consoleOrigins: string[];
 };
 
 export class ConfigError extends Error {}
@@ -180,5 +205,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryDelaySeconds: e.THUMBFORGE_WEBHOOK_RETRY_DELAY_SECONDS,
     webhookTimeoutSeconds: e.THUMBFORGE_WEBHOOK_TIMEOUT_SECONDS,
     webhookSecretKey: e.THUMBFORGE_WEBHOOK_SECRET_KEY,
+    consoleOrigins: e.THUMBFORGE_CONSOLE_ORIGIN ?? (e.THUMBFORGE_TARGET === 'local' ? localConsoleOrigins(e.HOST, e.PORT) : []),
   };
 }

@@ -58,6 +58,7 @@ export function awsTargetOf(config: Config): AwsTarget {
     image: config.imageUri ? { uri: config.imageUri } : { platformStack: platformStackName(config.pulumiOrganization) },
     deleteTimeoutSeconds: resourceDeleteTimeoutSeconds(config.operationTimeoutSeconds),
     eventsQueue: config.eventsQueue!,
+    consoleOrigins: config.consoleOrigins,
   };
 }
 
@@ -135,7 +136,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         stopStore.push(() => store.stop());
         objectStore = store.connection;
       }
-      target = { kind: 'local', connection: objectStore, passphrase: passphrase! };
+      target = { kind: 'local', connection: objectStore, passphrase: passphrase!, consoleOrigins: config.consoleOrigins };
     } else {
       target = awsTargetOf(config);
       objectStore = { region: target.region };

@@ -166,3 +166,18 @@ t.test('the request limits: a rate per caller and per-tenant caps on uploads and
     for (const value of ['0', '-1', '2.5', 'many']) t.match(configError({ [variable]: value }), new RegExp(`${variable}: `), `${variable} refuses ${value}`);
   }
 });
+
+t.test("the console's origins: the service's loopback origins by default on the local target, none on aws, or a list of origins", async (t) => {
+  t.same(loadConfig({}).consoleOrigins, ['http://127.0.0.1:3000', 'http://localhost:3000']);
+  t.same(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).consoleOrigins, ['http://127.0.0.1:8080', 'http://localhost:8080'], 'a wildcard address names no origin of its own');
+  t.same(loadConfig({ HOST: '192.0.2.7' }).consoleOrigins, ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://192.0.2.7:3000']);
+  t.same(loadConfig({ HOST: 'fd00::7' }).consoleOrigins, ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[fd00::7]:3000']);
+  t.same(loadConfig(AWS_ENV).consoleOrigins, [], 'aws: no cross-origin access unless configured');
+  t.same(
+    loadConfig({ ...AWS_ENV, THUMBFORGE_CONSOLE_ORIGIN: 'https://thumbs.example.com, http://127.0.0.1:5173' }).consoleOrigins,
+    ['https://thumbs.example.com', 'http://127.0.0.1:5173'],
+  );
+  for (const value of ['thumbs.example.com', 'https://thumbs.example.com/', 'https://thumbs.example.com/console', 'ftp://thumbs.example.com', 'https://a.example, nope']) {
+    t.match(configError({ THUMBFORGE_CONSOLE_ORIGIN: value }), /THUMBFORGE_CONSOLE_ORIGIN: must be origins/, `refuses ${value}`);
+  }
+});

@@ -6,6 +6,6 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022' },
   // `npx vite web` serves the sources with hot reload against thumbforge on its default port.
   server: {
-    proxy: Object.fromEntries(['/tenants', '/rollouts', '/videos', '/thumbnails'].map((path) => [path, 'http://127.0.0.1:3000'])),
+    proxy: Object.fromEntries(['/tenants', '/rollouts', '/videos', '/thumbnails', '/uploads', '/webhooks'].map((path) => [path, 'http://127.0.0.1:3000'])),
   },
 });

@@ -183,6 +183,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       THUMBFORGE_DATABASE_URL: databaseUrl,
       THUMBFORGE_S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
       THUMBFORGE_REPLICA_ID: replica.id,
+      // Whichever replica runs a tenant's `up`, the bucket's CORS rule admits the console on every one.
+      THUMBFORGE_CONSOLE_ORIGIN: env.THUMBFORGE_CONSOLE_ORIGIN ?? replicas.flatMap(({ index }) => [`http://127.0.0.1:${options.port + index}`, `http://localhost:${options.port + index}`]).join(','),
       [MEMBER_ENV]: replica.tag.slice(MEMBER_ENV.length + 1),
     };
     delete childEnv.THUMBFORGE_S3_PORT;

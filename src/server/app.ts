@@ -25,6 +25,7 @@ import webhookRoutes from './routes/webhooks/index.js';
 import objectEventRoutes from './routes/object-events/index.js';
 import metricsRoutes, { type MetricsExposition } from './routes/metrics/index.js';
 import webConsole from './plugins/web-console.js';
+import { linkOrigins } from './storage/url-signer.js';
 import { loggerOptions } from './logger.js';
 
 // The package's CommonJS export is the fastify-plugin-wrapped plugin (so its onRoute hook sees every
@@ -80,6 +81,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(thumbnailRoutes);
   await app.register(webhookRoutes);
   if (deps.objectEventSecret) await app.register(objectEventRoutes, { secret: deps.objectEventSecret });
-  await app.register(webConsole);
+  // The store's address is known from the configuration alone (the local store listens on its fixed port).
+  const store = deps.config.target === 'local' ? { endpoint: deps.config.s3Endpoint ?? `http://127.0.0.1:${deps.config.s3Port}` } : { region: deps.config.awsRegion! };
+  await app.register(webConsole, { storeOrigins: linkOrigins(store) });
   return app;
 }

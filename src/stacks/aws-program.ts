@@ -1,6 +1,6 @@
 // The aws target's tenant program: a private, encrypted bucket, a least-privilege role, a log
 // group, the image-based thumbnailer Lambda, its S3 invoke permission, the bucket notification,
-// and the EventBridge rule that sends the bucket's catalog events to the shared queue.
+// the console's CORS rule (when the service names the console's origins), and the EventBridge rule that sends the bucket's catalog events to the shared queue.
 // It never builds an image (the platform stack does) and never uses bucket.onObjectCreated,
 // which attaches broad managed policies; every grant names this tenant's bucket prefixes only.
 //
@@ -24,12 +24,20 @@ import { bucketName, catalogRuleName, functionName, logGroupName, roleName } fro
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from './trigger-filters.js';
 import { THUMBNAILER_MEMORY_MB, THUMBNAILER_TIMEOUT_SECONDS } from './thumbnailer-function.js';
 import { PLATFORM_IMAGE_OUTPUT } from './platform-program.js';
+import { CONSOLE_CORS_EXPOSED, CONSOLE_CORS_HEADERS, CONSOLE_CORS_MAX_AGE_SECONDS, CONSOLE_CORS_METHODS } from './bucket-cors.js';
 
 export const LOG_RETENTION_DAYS = 14;
 /** Multipart uploads a client abandoned stop costing storage after this many days. */
 export const ABORT_INCOMPLETE_UPLOAD_DAYS = 1;
 
-export type AwsTenantProgramInput = Pick<AwsTarget, 'image' | 'deleteTimeoutSeconds'> & { tenantId: string; settings: ThumbnailSettings; region: string; eventsQueueArn: string };
+export type AwsTenantProgramInput = Pick<AwsTarget, 'image' | 'deleteTimeoutSeconds'> & {
+  tenantId: string;
+  settings: ThumbnailSettings;
+  region: string;
+  eventsQueueArn: string;
+  /** THUMBFORGE_CONSOLE_ORIGIN: none, no CORS rule (API clients outside a browser need none). */
+  consoleOrigins?: string[];
+};
 
 /** The EventBridge event types S3 sends for the catalog's changes. */
 export const CATALOG_EVENT_TYPES = ['Object Created', 'Object Deleted'];
@@ -43,7 +51,7 @@ function imageUri(image: AwsTarget['image']): pulumi.Input<string> {
   return 'uri' in image ? image.uri : new pulumi.StackReference(image.platformStack).requireOutput(PLATFORM_IMAGE_OUTPUT).apply(String);
 }
 
-export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn, deleteTimeoutSeconds }: AwsTenantProgramInput) {
+export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn, deleteTimeoutSeconds, consoleOrigins = [] }: AwsTenantProgramInput) {
   return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
     const { accountId } = await aws.getCallerIdentity();
 
@@ -79,6 +87,23 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
         },
       ],
     });
+    if (consoleOrigins.length > 0) {
+      // The console in a browser PUTs direct-upload parts and reads the storyboard index on the
+      // bucket's own origin; its presigned URLs carry the authority, the rule only admits the origin.
+      new aws.s3.BucketCorsConfiguration('bucket-cors', {
+        bucket: bucket.id,
+        corsRules: [
+          {
+            id: 'console',
+            allowedOrigins: consoleOrigins,
+            allowedMethods: CONSOLE_CORS_METHODS,
+            allowedHeaders: CONSOLE_CORS_HEADERS,
+            exposeHeaders: CONSOLE_CORS_EXPOSED,
+            maxAgeSeconds: CONSOLE_CORS_MAX_AGE_SECONDS,
+          },
+        ],
+      });
+    }
 
     const logGroup = new aws.cloudwatch.LogGroup('function-logs', { name: logGroupName(tenantId), retentionInDays: LOG_RETENTION_DAYS, tags });
 

@@ -5,11 +5,15 @@
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketCorsCommand,
   DeleteObjectsCommand,
+  GetBucketCorsCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
+  PutBucketCorsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { CONSOLE_CORS_EXPOSED, CONSOLE_CORS_HEADERS, CONSOLE_CORS_MAX_AGE_SECONDS, CONSOLE_CORS_METHODS } from './bucket-cors.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
 import {
   findFunction,
@@ -59,6 +63,39 @@ export async function bucketExists(name: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket') return false;
+    throw error;
+  }
+}
+
+/** A bucket resource's state: its name, and the console's CORS origins when it has any (stacks made before the rule have none). */
+export function bucketState(name: string, corsOrigins: string[]): { name: string; corsOrigins?: string[] } {
+  return { name, ...(corsOrigins.length > 0 && { corsOrigins }) };
+}
+
+/** Gives the bucket the console's CORS rule for these origins; none removes the rule. */
+export async function setBucketCors(name: string, origins: string[]): Promise<void> {
+  const client = s3();
+  if (origins.length === 0) {
+    await client.send(new DeleteBucketCorsCommand({ Bucket: name }));
+    return;
+  }
+  const rule = {
+    AllowedOrigins: origins,
+    AllowedMethods: CONSOLE_CORS_METHODS,
+    AllowedHeaders: CONSOLE_CORS_HEADERS,
+    ExposeHeaders: CONSOLE_CORS_EXPOSED,
+    MaxAgeSeconds: CONSOLE_CORS_MAX_AGE_SECONDS,
+  };
+  await client.send(new PutBucketCorsCommand({ Bucket: name, CORSConfiguration: { CORSRules: [rule] } }));
+}
+
+/** The origins the bucket's CORS rules allow, as the store holds them (none without a CORS configuration). */
+export async function bucketCorsOrigins(name: string): Promise<string[]> {
+  try {
+    const answer = await s3().send(new GetBucketCorsCommand({ Bucket: name }));
+    return (answer.CORSRules ?? []).flatMap((rule) => rule.AllowedOrigins ?? []);
+  } catch (error) {
+    if (errorName(error) === 'NoSuchCORSConfiguration') return [];
     throw error;
   }
 }

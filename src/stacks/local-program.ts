@@ -1,5 +1,5 @@
-// The local target's tenant program: bucket, function registration and trigger as Pulumi dynamic
-// resources against the local object store and function runner. Provider methods are serialized
+// The local target's tenant program: bucket (with the console's CORS rule), function registration
+// and trigger as Pulumi dynamic resources against the local object store and function runner. Provider methods are serialized
 // into the engine's provider process, so they capture only the actions module's URL (a string)
 // and import it there; never capture a client, a path helper or any other module-level object.
 import { extname } from 'node:path';
@@ -23,17 +23,26 @@ const bucketProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     const actions: Actions = await import(ACTIONS_URL);
     await actions.createBucket(inputs.name);
-    return { id: inputs.name, outs: { name: inputs.name } };
+    if (inputs.corsOrigins.length > 0) await actions.setBucketCors(inputs.name, inputs.corsOrigins);
+    return { id: inputs.name, outs: actions.bucketState(inputs.name, inputs.corsOrigins) };
   },
   async diff(_id, olds, news) {
     const replace = olds.name !== news.name;
-    return { changes: replace, replaces: replace ? ['name'] : [], deleteBeforeReplace: true };
+    // The CORS rule changes in place, as an aws.s3.BucketCorsConfiguration does.
+    const corsChanged = JSON.stringify(olds.corsOrigins ?? []) !== JSON.stringify(news.corsOrigins ?? []);
+    return { changes: replace || corsChanged, replaces: replace ? ['name'] : [], deleteBeforeReplace: true };
+  },
+  async update(_id, _olds, news) {
+    const actions: Actions = await import(ACTIONS_URL);
+    await actions.setBucketCors(news.name, news.corsOrigins);
+    return { outs: actions.bucketState(news.name, news.corsOrigins) };
   },
   async read(id) {
     const actions: Actions = await import(ACTIONS_URL);
-    // The bucket's whole state is its name (its id). No id tells refresh it is gone, so the state
-    // stops claiming it (and the next `up` creates it again).
-    return (await actions.bucketExists(id)) ? { id, props: { name: id } } : {};
+    // The bucket's state is its name (its id) and its CORS origins. No id tells refresh it is gone,
+    // so the state stops claiming it (and the next `up` creates it again).
+    if (!(await actions.bucketExists(id))) return {};
+    return { id, props: actions.bucketState(id, await actions.bucketCorsOrigins(id)) };
   },
   async delete(_id, props) {
     const actions: Actions = await import(ACTIONS_URL);
@@ -103,7 +112,7 @@ type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 class LocalBucket extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
-  constructor(name: string, args: Inputs<{ name: string }>, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: Inputs<{ name: string; corsOrigins: string[] }>, opts?: pulumi.CustomResourceOptions) {
     super(bucketProvider, name, args, opts, 'thumbforge', 'LocalBucket');
   }
 }
@@ -129,11 +138,17 @@ class LocalTrigger extends pulumi.dynamic.Resource {
   }
 }
 
-export type LocalTenantProgramInput = { tenantId: string; settings: ThumbnailSettings; region: string };
+export type LocalTenantProgramInput = {
+  tenantId: string;
+  settings: ThumbnailSettings;
+  region: string;
+  /** The origins the bucket's CORS rule admits (none: no rule). */
+  consoleOrigins?: string[];
+};
 
-export function localTenantProgram({ tenantId, settings, region }: LocalTenantProgramInput) {
+export function localTenantProgram({ tenantId, settings, region, consoleOrigins = [] }: LocalTenantProgramInput) {
   return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
-    const bucket = new LocalBucket('bucket', { name: bucketName(tenantId) });
+    const bucket = new LocalBucket('bucket', { name: bucketName(tenantId), corsOrigins: consoleOrigins });
     const thumbnailer = new LocalFunction('function', {
       name: functionName(tenantId),
       bucket: bucket.name,

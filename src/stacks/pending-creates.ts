@@ -18,6 +18,7 @@ const ID_OF: Record<string, (inputs: Record<string, unknown>) => unknown> = {
   'aws:s3/bucketOwnershipControls:BucketOwnershipControls': (inputs) => inputs.bucket,
   'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration': (inputs) => inputs.bucket,
   'aws:s3/bucketNotification:BucketNotification': (inputs) => inputs.bucket,
+  'aws:s3/bucketCorsConfiguration:BucketCorsConfiguration': (inputs) => inputs.bucket,
   'aws:cloudwatch/logGroup:LogGroup': (inputs) => inputs.name,
   'aws:iam/role:Role': (inputs) => inputs.name,
   'aws:iam/rolePolicy:RolePolicy': (inputs) => (inputs.role && inputs.name ? `${inputs.role}:${inputs.name}` : undefined),

@@ -48,8 +48,16 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
   function program(tenantId: string, settings: ThumbnailSettings): PulumiFn {
     return async () =>
       target.kind === 'local'
-        ? (await import('./local-program.js')).localTenantProgram({ tenantId, settings, region: target.connection.region })()
-        : (await import('./aws-program.js')).awsTenantProgram({ tenantId, settings, region: target.region, image: target.image, deleteTimeoutSeconds: target.deleteTimeoutSeconds, eventsQueueArn: target.eventsQueue.arn })();
+        ? (await import('./local-program.js')).localTenantProgram({ tenantId, settings, region: target.connection.region, consoleOrigins: target.consoleOrigins })()
+        : (await import('./aws-program.js')).awsTenantProgram({
+            tenantId,
+            settings,
+            region: target.region,
+            image: target.image,
+            deleteTimeoutSeconds: target.deleteTimeoutSeconds,
+            eventsQueueArn: target.eventsQueue.arn,
+            consoleOrigins: target.consoleOrigins,
+          })();
   }
 
   /**

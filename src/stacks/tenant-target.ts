@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import type { S3Connection } from '../domain/s3-connection.js';
 import type { EventsQueue } from '../domain/events-queue.js';
 
-export type LocalTarget = {
+/** What both targets give every tenant bucket. */
+type BucketAccess = {
+  /**
+   * The web console's origins, allowed by the bucket's CORS rule to PUT upload parts and GET outputs
+   * from the browser (with the ETag header readable). None or empty: no CORS rule.
+   */
+  consoleOrigins?: string[];
+};
+
+export type LocalTarget = BucketAccess & {
   kind: 'local';
   /** The local object store's connection (src/local/object-store.ts `store.connection`). */
   connection: S3Connection;
@@ -13,7 +22,7 @@ export type LocalTarget = {
   passphrase: string;
 };
 
-export type AwsTarget = {
+export type AwsTarget = BucketAccess & {
   kind: 'aws';
   region: string;
   /** An s3:// state bucket or Pulumi Cloud. */

@@ -83,6 +83,7 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   const bucket = `arn:aws:s3:::${bucketName(tenant, ACCOUNT)}`;
   t.ok(allows('s3:CreateBucket', bucket), 'create the tenant bucket');
   t.ok(allows('s3:PutBucketNotification', bucket), 'attach the trigger');
+  t.ok(allows('s3:PutBucketCORS', bucket) && allows('s3:GetBucketCORS', bucket), "the console's CORS rule (THUMBFORGE_CONSOLE_ORIGIN), also read back by refresh");
   t.ok(allows('s3:PutObject', `${bucket}/videos/01J/clip.mp4`), 'stream uploads');
   t.ok(allows('s3:GetObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'sign thumbnail links');
   t.ok(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`));
@@ -114,7 +115,7 @@ t.test('no tenant grant reaches the state bucket docs/aws.md recommends', async 
   for (const statement of tenantStatements) {
     for (const pattern of list(statement.Resource)) t.notOk(arnMatches(pattern, bucket), `${statement.Sid} (${pattern}) cannot match it`);
   }
-  for (const action of ['s3:DeleteBucket', 's3:PutBucketNotification', 's3:PutLifecycleConfiguration', 's3:PutEncryptionConfiguration', 's3:PutBucketPublicAccessBlock', 's3:PutBucketTagging']) {
+  for (const action of ['s3:DeleteBucket', 's3:PutBucketNotification', 's3:PutBucketCORS', 's3:PutLifecycleConfiguration', 's3:PutEncryptionConfiguration', 's3:PutBucketPublicAccessBlock', 's3:PutBucketTagging']) {
     t.notOk(allows(action, bucket), `${action} on the state bucket is refused`);
   }
   t.ok(allows('s3:ListBucket', bucket), 'the backend lists it');

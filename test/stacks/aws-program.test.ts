@@ -25,6 +25,17 @@ const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
 const EVENTS_QUEUE = parseEventsQueueUrl(`https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/thumbforge-catalog-events`)!;
 const DELETE_TIMEOUT_SECONDS = resourceDeleteTimeoutSeconds(1800);
+/** A complete aws configuration, as loadConfig takes it. */
+const AWS_CONFIG_ENV = {
+  THUMBFORGE_TARGET: 'aws',
+  AWS_REGION: 'eu-west-1',
+  PULUMI_BACKEND_URL: 'https://api.pulumi.com',
+  THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32),
+  THUMBFORGE_DATABASE_URL: 'postgres://db/thumbforge',
+  PULUMI_CONFIG_PASSPHRASE: 'p',
+  THUMBFORGE_WEBHOOK_SECRET_KEY: 'k'.repeat(44),
+  THUMBFORGE_EVENTS_QUEUE_URL: EVENTS_QUEUE.url,
+};
 
 type Registered = { type: string; name: string; inputs: Record<string, any>; dependsOn: string[]; deleteTimeout: string };
 let registered: Registered[] = [];
@@ -76,9 +87,9 @@ monitor.registerResource = (request, callback) => {
 
 const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 
-async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }) {
+async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }, consoleOrigins: string[] = []) {
   registered = [];
-  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn, deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS })();
+  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn, deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS, consoleOrigins })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
   // Registrations no output depends on (the notification is last in line) may still be on their way
   // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
@@ -133,6 +144,19 @@ t.test('exactly the tenant resources, with their protective settings', async (t)
     functionArn: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:thumbforge-acme`,
     region: 'eu-west-1',
   });
+});
+
+t.test("with the console's origins configured, the bucket lets exactly them PUT parts and read outputs, with the ETag exposed", async (t) => {
+  const origins = ['https://thumbs.example.com', 'http://127.0.0.1:5173'];
+  const { one, registered } = await run('acme', 'eu-west-1', { uri: IMAGE }, origins);
+  const cors = one('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs;
+  t.equal(cors.bucket, `acme-${ACCOUNT}-eu-west-1`, "the tenant's own bucket");
+  t.same(cors.corsRules, [{ id: 'console', allowedOrigins: origins, allowedMethods: ['GET', 'HEAD', 'PUT'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 3600 }]);
+  t.equal(registered.length, 14, 'one resource more than without origins');
+
+  const config = loadConfig({ ...AWS_CONFIG_ENV, THUMBFORGE_CONSOLE_ORIGIN: origins.join(',') });
+  t.same(awsTargetOf(config).consoleOrigins, origins, 'the service hands THUMBFORGE_CONSOLE_ORIGIN to the tenant program');
+  t.same(awsTargetOf(loadConfig(AWS_CONFIG_ENV)).consoleOrigins, [], 'unset: none');
 });
 
 t.test('the role may read videos, write thumbnails of its own bucket and log to its own group, nothing more', async (t) => {
@@ -344,7 +368,7 @@ t.test('the image repository has the name the service policy grants, and never l
 t.test('the platform stack is named in the configured Pulumi organization', async (t) => {
   t.equal(platformStackName('organization'), 'organization/thumbforge-platform/platform', 'a self-managed backend');
   t.equal(platformStackName('acme-corp'), 'acme-corp/thumbforge-platform/platform', 'Pulumi Cloud');
-  const config = loadConfig({ THUMBFORGE_TARGET: 'aws', AWS_REGION: 'eu-west-1', PULUMI_BACKEND_URL: 'https://api.pulumi.com', THUMBFORGE_ADMIN_TOKEN: 'a'.repeat(32), THUMBFORGE_DATABASE_URL: 'postgres://db/thumbforge', PULUMI_CONFIG_PASSPHRASE: 'p', THUMBFORGE_WEBHOOK_SECRET_KEY: 'k'.repeat(44), THUMBFORGE_EVENTS_QUEUE_URL: EVENTS_QUEUE.url, THUMBFORGE_PULUMI_ORGANIZATION: 'acme-corp' });
+  const config = loadConfig({ ...AWS_CONFIG_ENV, THUMBFORGE_PULUMI_ORGANIZATION: 'acme-corp' });
   t.same(awsTargetOf(config).image, { platformStack: 'acme-corp/thumbforge-platform/platform' }, 'tenant stacks reference it there');
   t.throws(() => loadConfig({ THUMBFORGE_PULUMI_ORGANIZATION: 'no spaces' }), /THUMBFORGE_PULUMI_ORGANIZATION/);
 });

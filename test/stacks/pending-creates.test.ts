@@ -5,6 +5,7 @@ import { adoptPendingCreates } from '../../src/stacks/pending-creates.js';
 
 const bucket = { urn: 'urn:pulumi:acme::p::pulumi-nodejs:dynamic/thumbforge:LocalBucket::bucket', type: 'pulumi-nodejs:dynamic/thumbforge:LocalBucket', custom: true, inputs: { name: 'thumbforge-acme' } };
 const role = { urn: 'urn:pulumi:acme::p::aws:iam/role:Role::function-role', type: 'aws:iam/role:Role', custom: true, inputs: { name: 'thumbforge-acme-fn' } };
+const cors = { urn: 'urn:pulumi:acme::p::aws:s3/bucketCorsConfiguration:BucketCorsConfiguration::bucket-cors', type: 'aws:s3/bucketCorsConfiguration:BucketCorsConfiguration', custom: true, inputs: { bucket: 'acme-123456789012-eu-west-1' } };
 const nameless = { urn: 'urn:pulumi:acme::p::aws:s3/bucketObject:BucketObject::x', type: 'aws:s3/bucketObject:BucketObject', custom: true, inputs: {} };
 const stackResource = { urn: 'urn:pulumi:acme::p::pulumi:pulumi:Stack::p-acme', type: 'pulumi:pulumi:Stack' };
 
@@ -21,14 +22,15 @@ t.test('creates with a fixed name become resources with that id; the rest are cl
       pending_operations: [
         { type: 'creating', resource: bucket },
         { type: 'creating', resource: role },
+        { type: 'creating', resource: cors },
         { type: 'creating', resource: nameless },
         { type: 'deleting', resource: stackResource },
       ],
     },
   })!;
-  t.same(adoption.adopted, [bucket.urn, role.urn]);
+  t.same(adoption.adopted, [bucket.urn, role.urn, cors.urn]);
   t.same(adoption.cleared, [nameless.urn]);
   const deployment = adoption.deployment.deployment;
-  t.same(deployment.resources, [stackResource, { ...bucket, id: 'thumbforge-acme', outputs: bucket.inputs }, { ...role, id: 'thumbforge-acme-fn', outputs: role.inputs }]);
+  t.same(deployment.resources, [stackResource, { ...bucket, id: 'thumbforge-acme', outputs: bucket.inputs }, { ...role, id: 'thumbforge-acme-fn', outputs: role.inputs }, { ...cors, id: cors.inputs.bucket, outputs: cors.inputs }]);
   t.same(deployment.pending_operations, [{ type: 'deleting', resource: stackResource }], 'only the non-create pending operation is kept');
 });

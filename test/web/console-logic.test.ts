@@ -1,7 +1,8 @@
-// The console's pure logic: engine events to progress and log lines, thumbnail pages to gallery
-// tiles, tenant keys to tenant ids, the settings form to a `thumbnail` body and back, API errors to
-// their field, preview plans, history entries and rollout counts in words. The DOM parts are
-// covered by the end-to-end tests.
+// The console's pure logic: engine events to progress and log lines, tenant keys to tenant ids, the
+// settings form to a `thumbnail` body and back, API errors to their field, preview plans, history
+// entries and rollout counts in words; a direct upload's parts, what a resumed one must still send
+// and which file may resume it; storyboard tiles for a moment; video facts in words; the webhook
+// event types. The DOM parts are covered by the end-to-end tests.
 import t from 'tap';
 import { DEFAULT_THUMBNAIL_SETTINGS, thumbnailSettingsSchema } from '../../src/domain/thumbnail-settings.js';
 import { ApiError } from '../../web/src/api-client.js';
@@ -11,9 +12,15 @@ import { planChangesSomething, planSummary } from '../../web/src/operator/plan-s
 import { rolloutCounts, rolloutDone } from '../../web/src/operator/rollout-summary.js';
 import { fieldsOf, parseWidths, thumbnailOf, type SettingsFields } from '../../web/src/operator/settings-input.js';
 import { problemField } from '../../web/src/problem-field.js';
-import { thumbnailTiles } from '../../web/src/thumbnail-tiles.js';
 import { tenantIdOfKey } from '../../web/src/tenant-key.js';
-import type { Rollout, ThumbnailItem } from '../../web/src/api-types.js';
+import { cueAt, cueAtFraction, tileView } from '../../web/src/tenant/storyboard-tiles.js';
+import { completionParts, DIRECT_UPLOAD_THRESHOLD, isDirectUpload, partRanges, resumeMismatch, resumePlan } from '../../web/src/tenant/upload-parts.js';
+import { displaySize, formatBytes, formatDuration } from '../../web/src/tenant/video-facts.js';
+import { EVENT_TYPES } from '../../web/src/tenant/webhook-event-types.js';
+import type { Rollout } from '../../web/src/api-types.js';
+import { planStoryboard, storyboardIndex } from '../../src/lambda-image/storyboard-plan.js';
+import { storyboardSettingsSchema } from '../../src/domain/thumbnail-settings.js';
+import { WEBHOOK_EVENT_TYPES } from '../../src/domain/webhook-events.js';
 
 const urn = (type: string, name: string) => `urn:pulumi:acme::thumbforge::${type}::${name}`;
 const step = (op: string, type: string, name: string) => ({ metadata: { op, type, urn: urn(type, name) } });
@@ -44,24 +51,6 @@ t.test('engine events become progress and log lines', async (t) => {
   ]);
   t.equal(advance(NO_PROGRESS, { cancelEvent: {} }), NO_PROGRESS, 'other events leave progress alone');
   t.equal(describe({ cancelEvent: {} }), undefined, 'the end marker every operation sends is not a cancellation');
-});
-
-t.test('a page of thumbnails becomes one tile per video, in API order', async (t) => {
-  const item = (videoId: string, width: number): ThumbnailItem => ({
-    videoId,
-    width,
-    key: `thumbnails/${videoId}/w${width}.jpeg`,
-    url: `http://store/${videoId}/${width}`,
-    expiresAt: '2030-01-01T00:00:00Z',
-    size: width * 10,
-    lastModified: '2030-01-01T00:00:00Z',
-  });
-  const tiles = thumbnailTiles([item('B', 640), item('B', 160), item('B', 320), item('A', 120), item('A', 200)]);
-  t.same(tiles.map((tile) => tile.videoId), ['B', 'A']);
-  t.equal(tiles[0]?.preview.width, 320, 'the smallest size wide enough for a tile');
-  t.same(tiles[0]?.sizes.map((size) => size.width), [160, 320, 640]);
-  t.equal(tiles[1]?.preview.width, 200, 'the largest when none is wide enough');
-  t.same(thumbnailTiles([]), []);
 });
 
 t.test('the tenant id is read from a tenant key only', async (t) => {
@@ -148,4 +137,80 @@ t.test('a rollout: tenants done, and the counts on their way first', async (t) =
   const none = { ...counts, pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
   t.same(rolloutCounts({ counts: none }), []);
   t.equal(rolloutDone({ counts: none, total: 0 }), 0);
+});
+
+const MiB = 1024 * 1024;
+
+t.test('a direct upload: files over 64 MiB, in parts of partSize bytes, the last one shorter', async (t) => {
+  t.notOk(isDirectUpload(DIRECT_UPLOAD_THRESHOLD), '64 MiB exactly streams through POST /videos');
+  t.ok(isDirectUpload(DIRECT_UPLOAD_THRESHOLD + 1));
+  t.same(partRanges(12 * MiB, 5 * MiB), [
+    { partNumber: 1, start: 0, end: 5 * MiB },
+    { partNumber: 2, start: 5 * MiB, end: 10 * MiB },
+    { partNumber: 3, start: 10 * MiB, end: 12 * MiB },
+  ]);
+  t.same(partRanges(10 * MiB, 5 * MiB).map((range) => range.end - range.start), [5 * MiB, 5 * MiB], 'an exact multiple has no empty last part');
+  t.same(partRanges(1, 5 * MiB), [{ partNumber: 1, start: 0, end: 1 }]);
+});
+
+t.test('resuming: only parts the store holds whole with the ETag this browser saw answered are kept', async (t) => {
+  const ranges = partRanges(12 * MiB, 5 * MiB);
+  const received = [
+    { partNumber: 1, etag: '"a"', size: 5 * MiB },
+    { partNumber: 2, etag: '"b"', size: 5 * MiB },
+    { partNumber: 3, etag: '"c"', size: MiB },
+  ];
+  t.same(resumePlan(ranges, [], {}), { kept: {}, send: [1, 2, 3] }, 'a new upload sends every part');
+  t.same(resumePlan(ranges, received.slice(0, 1), { 1: '"a"' }), { kept: { 1: '"a"' }, send: [2, 3] }, 'the parts the store does not hold');
+  t.same(
+    resumePlan(ranges, received.slice(0, 2), { 1: '"a"' }),
+    { kept: { 1: '"a"' }, send: [2, 3] },
+    'a part the store lists but this browser never saw answered (a PUT cut off mid-body) is sent again',
+  );
+  t.same(resumePlan(ranges, received.slice(0, 1), { 1: '"other"' }), { kept: {}, send: [1, 2, 3] }, 'a different ETag is a different part');
+  t.same(resumePlan(ranges, received, { 1: '"a"', 2: '"b"', 3: '"c"' }), { kept: { 1: '"a"', 2: '"b"' }, send: [3] }, 'a part of the wrong size is sent again');
+  t.same(resumePlan(ranges, [{ partNumber: 3, etag: '"c"', size: 2 * MiB }], { 2: '"b"', 3: '"c"' }), { kept: { 3: '"c"' }, send: [1, 2] }, 'a part confirmed but gone from the store is sent again');
+
+  t.same(completionParts(2, { 2: '"b"', 1: '"a"' }), [{ partNumber: 1, etag: '"a"' }, { partNumber: 2, etag: '"b"' }], 'in order');
+  t.throws(() => completionParts(3, { 1: '"a"', 3: '"c"' }), /part 2 of 3 has not been sent/, 'never a file with a hole');
+});
+
+t.test('an interrupted upload resumes only from the file it was started from', async (t) => {
+  const started = { fileName: 'big.mp4', size: 70 * MiB, lastModified: 1_700_000_000_000 };
+  t.equal(resumeMismatch(started, { name: 'big.mp4', size: 70 * MiB, lastModified: 1_700_000_000_000 }), undefined);
+  t.match(resumeMismatch(started, { name: 'other.mp4', size: 70 * MiB, lastModified: 1_700_000_000_000 }), /other\.mp4.*big\.mp4/);
+  t.match(resumeMismatch(started, { name: 'big.mp4', size: 71 * MiB, lastModified: 1_700_000_000_000 }), /bytes/);
+  t.match(resumeMismatch(started, { name: 'big.mp4', size: 70 * MiB, lastModified: 1_700_000_000_001 }), /changed/);
+});
+
+t.test("storyboard tiles: the cue for a moment, and the CSS that crops the sheet to it, from the thumbnailer's own index", async (t) => {
+  // 4 s at one tile a second, two columns: one sheet of 2 x 2 tiles, 160 x 90 each.
+  const index = storyboardIndex(planStoryboard(4, { width: 320, height: 180 }, storyboardSettingsSchema.parse({ intervalSeconds: 1, columns: 2 })), 'jpeg');
+  t.same([0, 0.99, 1, 2.5, 3.999, 4, 99].map((seconds) => cueAt(index, seconds)), [0, 0, 1, 2, 3, 3, 3], 'cues cover the whole duration; past the end is the last');
+  t.same([-1, 0, 0.3, 0.5, 0.99, 1, 2].map((fraction) => cueAtFraction(index, fraction)), [0, 0, 1, 2, 3, 3, 3], 'a pointer anywhere across the frame');
+  t.same(
+    [0, 1, 2, 3].map((cue) => tileView(index, cue)),
+    [
+      { sheet: 0, start: 0, end: 1, backgroundSize: '200% 200%', backgroundPosition: '0% 0%' },
+      { sheet: 0, start: 1, end: 2, backgroundSize: '200% 200%', backgroundPosition: '100% 0%' },
+      { sheet: 0, start: 2, end: 3, backgroundSize: '200% 200%', backgroundPosition: '0% 100%' },
+      { sheet: 0, start: 3, end: 4, backgroundSize: '200% 200%', backgroundPosition: '100% 100%' },
+    ],
+  );
+  // 12 tiles in one column: a sheet of 10 rows, then one of 2.
+  const tall = storyboardIndex(planStoryboard(12, { width: 320, height: 180 }, storyboardSettingsSchema.parse({ intervalSeconds: 1, columns: 1 })), 'jpeg');
+  t.match(tileView(tall, 4), { sheet: 0, backgroundSize: '100% 1000%', backgroundPosition: '0% 44.4444%' }, 'a sheet one tile wide has no horizontal choice');
+  t.match(tileView(tall, 11), { sheet: 1, backgroundSize: '100% 200%', backgroundPosition: '0% 100%' }, 'the next sheet starts its own grid');
+  t.throws(() => tileView(tall, 12), RangeError);
+});
+
+t.test('video facts in words', async (t) => {
+  t.same([0, 7.9, 65, 725, 3723].map(formatDuration), ['0:00', '0:07', '1:05', '12:05', '1:02:03']);
+  t.same([512, 2048, 5 * MiB, 3 * 1024 * MiB].map(formatBytes), ['512 B', '2.0 KB', '5.0 MB', '3.00 GB']);
+  t.equal(displaySize({ width: 1920, height: 1080 }), '1920×1080');
+  t.equal(displaySize({ width: 1920 }), undefined, 'never half a size');
+});
+
+t.test("the webhook form offers exactly the API's event types", async (t) => {
+  t.same(Object.keys(EVENT_TYPES).sort(), [...WEBHOOK_EVENT_TYPES].sort());
 });

@@ -62,9 +62,10 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   await page.getByLabel('Choose videos').setInputFiles([video, broken]);
   const upload = page.locator('.upload', { hasText: 'launch clip.mp4' });
   await upload.locator('img').waitFor({ timeout: ENGINE_TIMEOUT_MS });
-  const tile = page.locator('.gallery .tile img').first();
+  const card = page.locator('.video-card[data-status="ready"]', { hasText: 'launch clip.mp4' });
+  const tile = card.locator('img.media-poster');
   await tile.waitFor();
-  await page.waitForFunction(imagesLoaded('.upload img, .gallery img'));
+  await page.waitForFunction(imagesLoaded('.upload img, .videos img'));
   t.ok(await upload.locator('img').evaluate((image: Image) => image.naturalWidth > 0), 'the upload shows its thumbnail');
   t.ok(await tile.evaluate((image: Image) => image.naturalWidth > 0), 'the gallery shows the thumbnail');
   t.equal(await upload.getAttribute('data-status'), 'ready');
@@ -74,7 +75,7 @@ t.test('operator creates a tenant, the tenant uploads a video and sees its thumb
   await screenshot(page, '05-tenant-thumbnail');
 
   // All sizes of the video, then back with Escape.
-  await page.locator('.gallery .tile').first().click();
+  await card.getByRole('button', { name: 'All thumbnail sizes of launch clip.mp4' }).click();
   const sizes = page.getByRole('dialog', { name: 'Thumbnail sizes' });
   await sizes.locator('figure').nth(1).waitFor();
   await page.waitForFunction(imagesLoaded('dialog img'));

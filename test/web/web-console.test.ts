@@ -7,13 +7,14 @@ import Fastify from 'fastify';
 import problemErrors from '../../src/server/plugins/problem-errors.js';
 import openapi from '../../src/server/plugins/openapi.js';
 import webConsole from '../../src/server/plugins/web-console.js';
+import { linkOrigins } from '../../src/server/storage/url-signer.js';
 import { tempDir } from '../helpers/local-store.js';
 
 async function consoleApp(t: Test, root: string) {
   const app = Fastify({ logger: false });
   await app.register(problemErrors);
   await app.register(openapi);
-  await app.register(webConsole, { root });
+  await app.register(webConsole, { root, storeOrigins: ['http://127.0.0.1:3001'] });
   await app.ready();
   t.teardown(() => app.close());
   return app;
@@ -32,6 +33,7 @@ t.test('serves a built console', async (t) => {
   t.match(page.body, '<title>console</title>');
   t.equal(page.headers['cache-control'], 'no-cache', 'the page is revalidated, so a new build shows at once');
   t.match(page.headers['content-security-policy'], "script-src 'self'");
+  t.match(page.headers['content-security-policy'], "connect-src 'self' http://127.0.0.1:3001;", "the page may fetch from the object store's origin only (upload parts, the storyboard index)");
 
   const script = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
   t.equal(script.statusCode, 200);
@@ -44,6 +46,12 @@ t.test('serves a built console', async (t) => {
 
   const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths?: Record<string, unknown> };
   t.same(Object.keys(document.paths ?? {}).filter((path) => path === '/' || path.startsWith('/assets')), [], 'no OpenAPI entry');
+});
+
+t.test("the store's origins a page names: the local store's endpoint, or the region's S3 hosts in both addressing styles", async (t) => {
+  t.same(linkOrigins({ endpoint: 'http://127.0.0.1:3001' }), ['http://127.0.0.1:3001']);
+  t.same(linkOrigins({ region: 'eu-west-1' }), ['https://*.s3.eu-west-1.amazonaws.com', 'https://s3.eu-west-1.amazonaws.com']);
+  t.same(linkOrigins({ region: 'cn-north-1' }), ['https://*.s3.cn-north-1.amazonaws.com.cn', 'https://s3.cn-north-1.amazonaws.com.cn']);
 });
 
 t.test('answers 503 with the build command when the console is not built', async (t) => {

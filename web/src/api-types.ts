@@ -4,8 +4,27 @@
 import type { ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import type { Rollout, RolloutTenantStatus } from '../../src/tenants/image-rollouts.js';
 import type { ApiKeyRecord, OperationKind, OperationStatus, Page, PreviewResult, TenantStatus } from '../../src/tenants/tenant-types.js';
+import type { VideoStatus } from '../../src/catalog/catalog-types.js';
+import type { StoryboardIndex } from '../../src/domain/video-layout.js';
+import type { WebhookEventType } from '../../src/domain/webhook-events.js';
+import type { DeliveryAttempt, DeliveryStatus, WebhookDelivery as Delivery } from '../../src/webhooks/webhook-types.js';
 
-export type { ApiKeyRecord, OperationKind, OperationStatus, Page, PreviewResult, Rollout, RolloutTenantStatus, TenantStatus, ThumbnailSettings };
+export type {
+  ApiKeyRecord,
+  DeliveryAttempt,
+  DeliveryStatus,
+  OperationKind,
+  OperationStatus,
+  Page,
+  PreviewResult,
+  Rollout,
+  RolloutTenantStatus,
+  StoryboardIndex,
+  TenantStatus,
+  ThumbnailSettings,
+  VideoStatus,
+  WebhookEventType,
+};
 
 export type Problem = { type?: string; title?: string; status?: number; detail?: string };
 
@@ -40,10 +59,60 @@ export type CreatedTenant = { id: string; status: TenantStatus; apiKey: string; 
 
 export type ThumbnailLink = { width: number; key: string; url: string; expiresAt: string };
 
-export type VideoStatus = 'pending' | 'ready' | 'failed';
+/** One video of GET /videos (the catalog). */
+export type VideoListItem = {
+  id: string;
+  name: string;
+  status: VideoStatus;
+  size: number;
+  contentType: string;
+  createdAt: string;
+  readyAt?: string;
+  durationSeconds?: number;
+  width?: number;
+  height?: number;
+};
 
-export type Video = { id: string; status: VideoStatus; error?: string; thumbnails: ThumbnailLink[] };
+export type VideoPage = { items: VideoListItem[]; nextCursor: string | null };
 
-export type ThumbnailItem = ThumbnailLink & { videoId: string; size: number; lastModified: string };
+/** GET /videos/:id: the list item's fields, the outputs' links, and the poster, storyboard and preview its run made. */
+export type Video = VideoListItem & {
+  key: string;
+  error?: string;
+  codec?: string;
+  thumbnails: ThumbnailLink[];
+  poster?: { url: string; atSeconds: number; score: number | null };
+  storyboard?: { vtt: string; json: string; images: string[] };
+  preview?: { url: string };
+};
 
-export type ThumbnailPage = { items: ThumbnailItem[]; nextCursor?: string | null };
+/** The 201 of POST /videos and POST /uploads/:id/complete: stored, its thumbnails on their way. */
+export type UploadedVideo = { id: string; key: string; size: number; contentType: string; status: 'pending'; thumbnails: ThumbnailLink[] };
+
+export type PartUrl = { partNumber: number; url: string };
+
+/** POST /uploads: a presigned PUT URL for every part. */
+export type CreatedUpload = { uploadId: string; videoId: string; partSize: number; parts: PartUrl[]; expiresAt: string };
+
+/** GET /uploads/:id: the parts the store holds, and fresh URLs for the ones it does not. */
+export type UploadState = {
+  uploadId: string;
+  videoId: string;
+  fileName: string;
+  size: number;
+  partSize: number;
+  status: 'open' | 'completed';
+  expiresAt: string;
+  received: ReceivedPart[];
+  parts: PartUrl[];
+};
+
+export type ReceivedPart = { partNumber: number; etag: string; size: number };
+
+export type WebhookEndpoint = { id: string; url: string; events: WebhookEventType[] | null; createdAt: string };
+
+/** POST /webhooks: the signing secret is in this answer only. */
+export type CreatedWebhookEndpoint = WebhookEndpoint & { secret: string };
+
+/** One message of GET /webhooks/:id/deliveries; `log` is its attempts, newest first. */
+export type WebhookDelivery = Omit<Delivery, 'endpointId' | 'payload'> & { payload: { type: WebhookEventType; timestamp: string; data: Record<string, unknown> } };

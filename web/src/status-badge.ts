@@ -5,6 +5,7 @@ import { h } from './dom.js';
 const TONE: Record<string, string> = {
   ready: 'ok',
   succeeded: 'ok',
+  delivered: 'ok',
   provisioning: 'busy',
   updating: 'busy',
   deleting: 'busy',

@@ -12,21 +12,26 @@ export const WEB_CONSOLE_DIR = fileURLToPath(new URL('../../../web/dist', import
 
 /**
  * The console holds a token in sessionStorage, so its page may run only its own scripts and talk
- * only to this origin; thumbnails come from presigned links on the object store's origin.
+ * only to this origin and the object store's: thumbnails come from presigned links on the store's
+ * origin, and direct-upload parts and the storyboard index travel to and from it by fetch.
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' http: https:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(storeOrigins: string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' http: https:",
+    ["connect-src 'self'", ...storeOrigins].join(' '),
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-export default async function webConsole(app: FastifyInstance, options: { root?: string }): Promise<void> {
+/** `storeOrigins`: where the object store's presigned links point (src/server/storage/url-signer.ts `linkOrigins`). */
+export default async function webConsole(app: FastifyInstance, options: { root?: string; storeOrigins: string[] }): Promise<void> {
   const root = options.root ?? WEB_CONSOLE_DIR;
+  const policy = contentSecurityPolicy(options.storeOrigins);
   const assetsDir = join(root, 'assets');
   if (!existsSync(join(root, 'index.html'))) {
     app.log.warn({ root }, 'the web console is not built; GET / answers 503 until `npm run build:web` runs');
@@ -44,7 +49,7 @@ export default async function webConsole(app: FastifyInstance, options: { root?:
       reply.header('x-content-type-options', 'nosniff');
       if (path.endsWith('.html')) {
         reply.header('cache-control', 'no-cache');
-        reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+        reply.header('content-security-policy', policy);
         reply.header('referrer-policy', 'no-referrer');
       } else if (path.startsWith(assetsDir)) {
         // Vite names these by content hash: a changed file gets a new name.

@@ -50,16 +50,26 @@ const VIRTUAL_HOSTABLE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 type Address = { protocol: string; hostname: string; port?: number; path: string };
 
+/** The region's S3 endpoint host on AWS. */
+const regionalHost = (region: string) => `s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+
 /** Where `bucket/key` lives, addressed as the S3 client addresses it: path style on the local store's endpoint, the regional endpoint on AWS. */
 function addressOf(connection: S3Connection, bucket: string, key: string): Address {
   if (connection.endpoint) {
     const endpoint = new URL(connection.endpoint);
     return { protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port ? Number(endpoint.port) : undefined, path: `/${bucket}/${encodeKey(key)}` };
   }
-  const host = `s3.${connection.region}.${connection.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+  const host = regionalHost(connection.region);
   return VIRTUAL_HOSTABLE.test(bucket)
     ? { protocol: 'https:', hostname: `${bucket}.${host}`, path: `/${encodeKey(key)}` }
     : { protocol: 'https:', hostname: host, path: `/${bucket}/${encodeKey(key)}` };
+}
+
+/** The origins every link of this connection points at, as a page's Content-Security-Policy names them (both AWS addressing styles). */
+export function linkOrigins(connection: { endpoint: string } | { region: string }): string[] {
+  if ('endpoint' in connection) return [new URL(connection.endpoint).origin];
+  const host = regionalHost(connection.region);
+  return [`https://*.${host}`, `https://${host}`];
 }
 
 export function createUrlSigner(connection: S3Connection, options: UrlSignerOptions): UrlSigner {

@@ -1,17 +1,17 @@
 // Shows every size of one video's thumbnail in a modal <dialog>, with fresh links from
-// GET /videos/:id (the gallery's links may be close to expiry). Escape or Close returns focus.
+// GET /videos/:id (links shown earlier may be close to expiry). Escape or Close returns focus.
 import { errorText, type ApiClient } from '../api-client.js';
-import type { ThumbnailItem, Video } from '../api-types.js';
+import type { Video } from '../api-types.js';
 import { h, replaceChildren } from '../dom.js';
 
-export function showSizes(client: ApiClient, videoId: string, known: ThumbnailItem[]): void {
+export function showSizes(client: ApiClient, videoId: string, name: string): void {
   const body = h('div', { class: 'sizes', 'aria-busy': 'true' }, h('p', { class: 'hint' }, 'Loading sizes…'));
   const close = h('button', { type: 'button', class: 'button', autofocus: true }, 'Close');
   const dialog = h(
     'dialog',
     { class: 'dialog dialog-wide', 'aria-labelledby': 'sizes-title' },
     h('div', { class: 'panel-head' }, h('h2', { id: 'sizes-title' }, 'Thumbnail sizes'), close),
-    h('p', { class: 'hint mono' }, `video ${videoId}`),
+    h('p', { class: 'hint' }, name, ' · ', h('span', { class: 'mono' }, videoId)),
     body,
   );
   close.addEventListener('click', () => dialog.close());
@@ -27,8 +27,7 @@ export function showSizes(client: ApiClient, videoId: string, known: ThumbnailIt
         ...video.thumbnails
           .toSorted((a, b) => a.width - b.width)
           .map((thumbnail) => {
-            const bytes = known.find((item) => item.width === thumbnail.width)?.size;
-            const caption = h('figcaption', {}, `${thumbnail.width} px wide`, bytes === undefined ? '' : ` · ${formatBytes(bytes)}`);
+            const caption = h('figcaption', {}, `${thumbnail.width} px wide`);
             const image = h('img', { src: thumbnail.url, alt: `${thumbnail.width} px thumbnail`, width: thumbnail.width });
             image.addEventListener('load', () => caption.append(` · ${image.naturalWidth}×${image.naturalHeight}`), { once: true });
             return h('figure', {}, image, caption, h('a', { href: thumbnail.url, target: '_blank', rel: 'noopener' }, `Open ${thumbnail.width} px`));
@@ -40,10 +39,4 @@ export function showSizes(client: ApiClient, videoId: string, known: ThumbnailIt
       replaceChildren(body, h('p', { class: 'error-text', role: 'alert' }, errorText(error)));
     },
   );
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
