@@ -23,6 +23,7 @@ function metaOf(videoId: string, name: string, overrides: Partial<ThumbnailMeta>
     score: 0.8,
     at: 'auto',
     atSource: 'settings',
+    regeneration: null,
     format: 'jpeg',
     widths: [96, 160],
     storyboard: { sheets: 2, tiles: 40, intervalSeconds: 1 },
@@ -110,7 +111,7 @@ t.test('object changes in any order, late and twice, and the webhook events they
     await put(thumbnailErrorKey(id), JSON.stringify({ reason: 'moov atom not found', videoKey: key, at: new Date().toISOString() }));
     await apply({ change: 'created', key: thumbnailErrorKey(id) });
     t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' });
-    await catalog.thumbnailerGaveUp(bucket, key, 'the thumbnailer gave up after 6 attempts');
+    await catalog.thumbnailerGaveUp(bucket, key, { reason: 'the thumbnailer gave up after 6 attempts', regeneration: null });
     await apply({ change: 'created', key: thumbnailErrorKey(id) });
     t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' }, 'a recorded failure keeps its reason');
     t.same(eventsOf(id), ['video.failed'], 'announced once');
@@ -128,7 +129,7 @@ t.test('object changes in any order, late and twice, and the webhook events they
     const otherKey = videoKey(other, 'stuck.mp4');
     await put(otherKey, Buffer.alloc(100, 4), 'video/mp4');
     await apply({ change: 'created', key: otherKey, size: 100 });
-    await catalog.thumbnailerGaveUp(bucket, otherKey, 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED');
+    await catalog.thumbnailerGaveUp(bucket, otherKey, { reason: 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED', regeneration: null });
     t.match(await catalog.video(tenantId, other), { status: 'failed', error: 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED' }, 'a dead-lettered job shows its video failed');
     t.same(eventsOf(other), ['video.failed']);
   });
