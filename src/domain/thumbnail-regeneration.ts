@@ -21,6 +21,17 @@ export const regenerationSchema = z
 
 export type Regeneration = z.infer<typeof regenerationSchema>;
 
+/** One regeneration as the service asks the tenant's function for it: the function, the stored video, the regeneration. */
+export const regenerationRunSchema = z.object({
+  functionName: z.string().min(1),
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  size: z.number().optional(),
+  regeneration: regenerationSchema,
+});
+
+export type RegenerationRun = z.infer<typeof regenerationRunSchema>;
+
 export function newRegenerationId(): string {
   return ulid();
 }

@@ -22,7 +22,7 @@ import { asJobDb, type Database, type Queryable } from '../db/database.js';
 import { defineQueues, readJobPayload, sendJob, type SendJobOptions } from '../db/job-engine.js';
 import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
-import type { Regeneration } from '../domain/thumbnail-regeneration.js';
+import type { Regeneration, RegenerationRun } from '../domain/thumbnail-regeneration.js';
 import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
 import { createThumbnailHandler, type RecordResult, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
 import {
@@ -39,7 +39,6 @@ import {
   regenerationJobPayload,
   type ObjectEvent,
   type ObjectEventQueueOptions,
-  type RegenerationJob,
 } from './object-event-queue.js';
 import { s3EventRecord, STORED_VIDEO_EVENT, type StoredObject } from './s3-event-record.js';
 import { triggerEventMatches, triggerKeyMatches } from './trigger-match.js';
@@ -93,7 +92,7 @@ export type FunctionRunner = {
    */
   accept(body: unknown): Promise<void>;
   /** Sends the job of one regeneration in the caller's transaction: durable once it commits, never without it. */
-  regenerate(run: RegenerationJob, tx: Queryable): Promise<void>;
+  regenerate(run: RegenerationRun, tx: Queryable): Promise<void>;
   /** Asks for a reconcile as a job; dropped when one is already waiting or running anywhere. */
   requestReconcile(reason: string): Promise<void>;
   /** Starts this replica's workers: events and regenerations (at the runner's concurrency, each), dead letters, reconciles. */

@@ -6,7 +6,7 @@
 // (exclusive). Never holds work itself, never reads the store or the registrations.
 import { z } from 'zod';
 import { jobPayload, type QueueDefinition } from '../db/job-engine.js';
-import { regenerationSchema } from '../domain/thumbnail-regeneration.js';
+import { regenerationRunSchema } from '../domain/thumbnail-regeneration.js';
 
 export const OBJECT_EVENTS_QUEUE = 'local-object-events';
 export const OBJECT_EVENTS_DEAD_LETTER_QUEUE = 'local-object-events-dead';
@@ -35,18 +35,7 @@ export const objectEventPayload = jobPayload(
 export type ObjectEvent = z.output<typeof objectEventPayload.schema>;
 
 /** A regeneration of a stored video, as the service asks the tenant's function for it (the aws target invokes the function instead). */
-export const regenerationJobPayload = jobPayload(
-  1,
-  z.object({
-    functionName: z.string().min(1),
-    bucket: z.string().min(1),
-    key: z.string().min(1),
-    size: z.number().optional(),
-    regeneration: regenerationSchema,
-  }),
-);
-
-export type RegenerationJob = z.output<typeof regenerationJobPayload.schema>;
+export const regenerationJobPayload = jobPayload(1, regenerationRunSchema);
 
 /** The event versitygw posts once as it starts, which carries no object (and makes no job). */
 export function isStoreTestEvent(body: unknown): boolean {

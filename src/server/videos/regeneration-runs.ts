@@ -6,12 +6,8 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Queryable } from '../../db/database.js';
 import { ThumbnailerUnavailable } from '../../domain/errors.js';
-import { REGENERATION_EVENT_FIELD } from '../../domain/thumbnail-regeneration.js';
-import type { RegenerationJob } from '../../local/object-event-queue.js';
+import { REGENERATION_EVENT_FIELD, type RegenerationRun } from '../../domain/thumbnail-regeneration.js';
 import { s3EventRecord, STORED_VIDEO_EVENT } from '../../local/s3-event-record.js';
-
-/** One regeneration for the tenant's function: which function, the stored video, and the regeneration. */
-export type RegenerationRun = RegenerationJob;
 
 /** Starts the run, in `tx` where the target can (a job), or before it commits (an invoke); throws when it could not. */
 export type StartRegeneration = (run: RegenerationRun, tx: Queryable) => Promise<void>;
