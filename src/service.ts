@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -28,6 +29,7 @@ import { changesOf, createVideoCatalog } from './catalog/video-catalog.js';
 import { startSqsEventConsumer } from './catalog/sqs-event-consumer.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { startDirectUploads } from './server/videos/direct-uploads.js';
+import { lambdaRegenerations } from './server/videos/regeneration-runs.js';
 import { OBJECT_EVENTS_PATH } from './server/routes/object-events/index.js';
 import { createTenantStacks, platformStackName, resourceDeleteTimeoutSeconds, type AwsTarget, type TenantTarget } from './stacks/index.js';
 import { startTenantOperations } from './tenants/tenant-operations.js';
@@ -220,14 +222,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
         metrics,
         // Each record reaches the catalog in the same transaction as the thumbnailer's job.
         forward: (events, tx) => catalog.enqueue(changesOf(events), tx),
-        deadLettered: (event, reason) => catalog.thumbnailerGaveUp(event.bucket, event.key, reason),
+        deadLettered: (run, reason) => catalog.thumbnailerGaveUp(run.bucket, run.key, { reason, regeneration: run.regeneration }),
       });
       stopWorkers.push(() => runner.stop(config.shutdownGraceSeconds));
       await runner.startWorkers();
       // The store never redelivers an event it could not post (service down, or a 503): a reconcile,
       // one at a time across replicas, sends a job for every video whose outputs are incomplete.
       await runner.requestReconcile('start');
-      provide({ ...served, acceptObjectEvent: (event) => runner.accept(event) });
+      provide({ ...served, startRegeneration: (run, tx) => runner.regenerate(run, tx), acceptObjectEvent: (event) => runner.accept(event) });
     } else {
       const sqs = new SQSClient({ region: config.awsRegion });
       const consumer = startSqsEventConsumer({
@@ -240,7 +242,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await consumer.stop();
         sqs.destroy();
       });
-      provide(served);
+      // A regeneration's invoke is made inside a database transaction: bounded like a store request.
+      const invokeTimeoutMs = config.storageTimeoutSeconds * 1000;
+      const lambda = new LambdaClient({ region: config.awsRegion, requestHandler: { connectionTimeout: invokeTimeoutMs, requestTimeout: invokeTimeoutMs } });
+      stopStore.push(async () => lambda.destroy());
+      provide({ ...served, startRegeneration: lambdaRegenerations(lambda, config.awsRegion!) });
     }
   } catch (error) {
     fail(error);

@@ -122,6 +122,8 @@ export async function videoState(q: Queryable, tenantId: string, id: string): Pr
 
 /** What meta.json says, as the ready video records it. */
 export type ReadyVideo = {
+  /** The regeneration its run was (null: the upload's own run); only the one the video waits for counts. */
+  regeneration: string | null;
   readyAt: string;
   durationSeconds: number | null;
   width: number;
@@ -136,11 +138,16 @@ export type Transition = { video: CatalogVideo; previous: VideoStatus };
 const transitionOf = (row: (VideoRow & { previous_status: VideoStatus }) | undefined): Transition | undefined =>
   row && { video: videoOf(row), previous: row.previous_status };
 
-/** Marks a live video ready with its metadata and outputs (a later run's meta.json replaces an earlier one's). */
+/**
+ * Marks a live video ready with its metadata and outputs, when they come from the run it waits for
+ * (the same regeneration, or none on both sides); undefined otherwise. The same run's meta.json
+ * again replaces what it recorded.
+ */
 export async function markReady(q: Queryable, tenantId: string, id: string, ready: ReadyVideo): Promise<Transition | undefined> {
   const { outputs } = ready;
   const rows = await q.query<VideoRow & { previous_status: VideoStatus }>(
-    `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE)
+    `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL
+                         AND regeneration IS NOT DISTINCT FROM $14 FOR UPDATE)
      UPDATE videos v SET status = 'ready', error = NULL, ready_at = $3, duration_seconds = $4, width = $5, height = $6, codec = $7,
        output_format = $8, output_widths = $9, poster_at_seconds = $10, poster_score = $11, storyboard_sheets = $12, has_preview = $13
      FROM previous p WHERE v.tenant_id = p.tenant_id AND v.id = p.id
@@ -159,22 +166,45 @@ export async function markReady(q: Queryable, tenantId: string, id: string, read
       outputs.poster.score,
       outputs.storyboardSheets ?? null,
       outputs.preview,
+      ready.regeneration,
     ],
   );
   return transitionOf(rows[0]);
 }
 
 /**
- * Marks a live video failed with the reason: from any status but ready (a success stands), or
- * only from pending (a recorded failure keeps its own reason).
+ * Marks a live video failed with the reason, when the failure is of the run it waits for (the
+ * regeneration, or null for the upload's own run): from any status but ready (a success stands),
+ * or only from pending (a recorded failure keeps its own reason).
  */
-export async function markFailed(q: Queryable, tenantId: string, id: string, reason: string, from: 'not-ready' | 'pending'): Promise<Transition | undefined> {
+export async function markFailed(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+  failure: { reason: string; regeneration: string | null },
+  from: 'not-ready' | 'pending',
+): Promise<Transition | undefined> {
   const rows = await q.query<VideoRow & { previous_status: VideoStatus }>(
     `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL
-                         AND status ${from === 'pending' ? "= 'pending'" : "<> 'ready'"} FOR UPDATE)
+                         AND status ${from === 'pending' ? "= 'pending'" : "<> 'ready'"} AND regeneration IS NOT DISTINCT FROM $4 FOR UPDATE)
      UPDATE videos v SET status = 'failed', error = $3 FROM previous p WHERE v.tenant_id = p.tenant_id AND v.id = p.id
      RETURNING v.*, p.status AS previous_status`,
-    [tenantId, id, reason],
+    [tenantId, id, failure.reason, failure.regeneration],
+  );
+  return transitionOf(rows[0]);
+}
+
+/**
+ * A ready or failed live video waits for the run of `regeneration`: pending again, its error
+ * cleared, the last run's outputs kept (they are in the bucket until the new run replaces them).
+ * Undefined when it is not live, or pending (a run is on its way already).
+ */
+export async function markRegenerating(q: Queryable, tenantId: string, id: string, regeneration: string): Promise<Transition | undefined> {
+  const rows = await q.query<VideoRow & { previous_status: VideoStatus }>(
+    `WITH previous AS (SELECT tenant_id, id, status FROM videos WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND status <> 'pending' FOR UPDATE)
+     UPDATE videos v SET status = 'pending', error = NULL, regeneration = $3 FROM previous p WHERE v.tenant_id = p.tenant_id AND v.id = p.id
+     RETURNING v.*, p.status AS previous_status`,
+    [tenantId, id, regeneration],
   );
   return transitionOf(rows[0]);
 }

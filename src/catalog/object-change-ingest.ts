@@ -3,8 +3,10 @@
 // means ready, and says the metadata and the outputs; the video's thumbnails are recorded with it), error.json (failed, with the reason), a
 // `w<width>` file (a thumbnail row), and the thumbnailer giving up (failed). Every change is
 // idempotent and may come late, twice or out of order: a video never comes back from its
-// tombstone, and an output written for a deleted video is removed from the bucket. A status
-// change is announced once, by whichever call made it. It never answers an API read.
+// tombstone, an output written for a deleted video is removed from the bucket, and an outcome
+// (meta.json, error.json, giving up) counts only when it is of the run the video waits for (its
+// regeneration, or the upload's own run). A status change is announced once, by whichever call
+// made it. It never answers an API read.
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Queryable } from '../db/database.js';
@@ -54,24 +56,26 @@ const metaSchema = z.object({
   widths: z.array(z.number().int().positive()),
   storyboard: z.object({ sheets: z.number().int().nonnegative() }).nullable(),
   preview: z.object({}).nullable(),
+  // Absent from what a thumbnailer before regenerations wrote: the upload's own run.
+  regeneration: z.string().nullish().transform((value) => value ?? null),
 });
 
 const UNKNOWN_FAILURE = 'the thumbnailer could not process this video';
 
-/** The reason error.json gives (its `reason`, or an `error`/`message` an older thumbnailer wrote). */
-function failureOf(record: unknown): { reason: string; videoKey?: string } {
-  if (!record || typeof record !== 'object') return { reason: UNKNOWN_FAILURE };
-  const { reason, error, message, videoKey } = record as Record<string, unknown>;
+/** The reason error.json gives (its `reason`, or an `error`/`message` an older thumbnailer wrote), and its run. */
+function failureOf(record: unknown): { reason: string; regeneration: string | null; videoKey?: string } {
+  if (!record || typeof record !== 'object') return { reason: UNKNOWN_FAILURE, regeneration: null };
+  const { reason, error, message, videoKey, regeneration } = record as Record<string, unknown>;
   const text = [reason, error, message].find((value): value is string => typeof value === 'string' && value.length > 0);
-  return { reason: text ?? UNKNOWN_FAILURE, ...(typeof videoKey === 'string' && { videoKey }) };
+  return { reason: text ?? UNKNOWN_FAILURE, regeneration: typeof regeneration === 'string' ? regeneration : null, ...(typeof videoKey === 'string' && { videoKey }) };
 }
 
 const baseName = (key: string) => key.slice(key.lastIndexOf('/') + 1);
 
 export type ChangeIngest = {
   apply(change: ObjectChange): Promise<IngestOutcome>;
-  /** The thumbnailer's job for `videoKey` ran out of retries: a pending video shows failed with `reason`. */
-  thumbnailerGaveUp(bucket: string, videoKey: string, reason: string): Promise<IngestOutcome>;
+  /** The thumbnailer's job for `videoKey` (the run of `regeneration`, or null: the upload's) ran out of retries: the video waiting for that run shows failed with `reason`. */
+  thumbnailerGaveUp(bucket: string, videoKey: string, failure: { reason: string; regeneration: string | null }): Promise<IngestOutcome>;
 };
 
 export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; announce: VideoAnnouncer; logger: Pick<Logger, 'warn'> }): ChangeIngest {
@@ -123,7 +127,9 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
         if (thumbnail) await records.recordThumbnail(db, tenantId, { videoId, key: object.key, width: thumbnail.width, size: object.size, createdAt: object.lastModified.toISOString() });
       }
     }
+    // Only the run the video waits for: a meta.json of an earlier one (read late, or by a reconcile while a regeneration runs) changes nothing.
     const ready = await records.markReady(db, tenantId, videoId, {
+      regeneration: meta.regeneration,
       readyAt: new Date().toISOString(),
       durationSeconds: meta.durationSeconds,
       width: meta.width,
@@ -147,7 +153,7 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
     const state = failure.videoKey ? await ensureVideo(tenantId, bucket, failure.videoKey) : await records.videoState(db, tenantId, videoId);
     if (state === 'deleted') return removeLateOutput(bucket, key);
     if (state !== 'live') return 'video gone';
-    return failed(await records.markFailed(db, tenantId, videoId, failure.reason, 'not-ready'));
+    return failed(await records.markFailed(db, tenantId, videoId, failure, 'not-ready'));
   }
 
   async function failed(transition: records.Transition | undefined): Promise<IngestOutcome> {
@@ -198,12 +204,12 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
       return 'thumbnail dropped';
     },
 
-    async thumbnailerGaveUp(bucket, videoKey, reason) {
+    async thumbnailerGaveUp(bucket, videoKey, failure) {
       const tenantId = await records.tenantOfBucket(db, bucket);
       const videoId = videoIdOfKey(videoKey);
       if (!tenantId || !videoId) return 'no tenant';
       if ((await ensureVideo(tenantId, bucket, videoKey)) !== 'live') return 'video gone';
-      return failed(await records.markFailed(db, tenantId, videoId, reason, 'pending'));
+      return failed(await records.markFailed(db, tenantId, videoId, failure, 'pending'));
     },
   };
 }

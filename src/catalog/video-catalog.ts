@@ -1,13 +1,14 @@
 // The catalog of videos and their thumbnails: object changes in (queued as durable jobs, applied by
 // this replica's workers), uploads recorded as they are stored, reads out (from the database only:
-// no read lists a bucket or reads an object), deletes, and the reconcile at start and on a schedule
-// (one at a time across replicas). Video status changes are announced to the webhook sink, once.
+// no read lists a bucket or reads an object), deletes, regenerations (a video pending again, for one
+// new run), and the reconcile at start and on a schedule (one at a time across replicas). Video
+// status changes are announced to the webhook sink, once.
 // It never presigns (the server does) and never answers for a tenant it was not asked about.
 import type { Logger } from 'pino';
 import type { PgBoss } from 'pg-boss';
 import { asJobDb, type Database, type Queryable } from '../db/database.js';
 import { defineQueues, readJobPayload, sendJob } from '../db/job-engine.js';
-import { InvalidRequest, VideoNotFound } from '../domain/errors.js';
+import { InvalidRequest, VideoNotFound, VideoPending } from '../domain/errors.js';
 import { isVideoId, outputPrefix, THUMBNAIL_PREFIX, videoPrefix } from '../domain/video-layout.js';
 import type { WebhookEventSink } from '../domain/webhook-events.js';
 import { deleteUnder, type BucketObjects } from './bucket-objects.js';
@@ -64,8 +65,16 @@ export type VideoCatalog = {
    * store fails midway, the video stays listed (what was removed stays removed) and this rejects.
    */
   deleteVideo(tenantId: string, bucket: string, id: string): Promise<void>;
-  /** The thumbnailer's job for this video ran out of retries (local target: its dead letter). */
-  thumbnailerGaveUp(bucket: string, videoKey: string, reason: string): Promise<void>;
+  /**
+   * A ready or failed video waits for a new run: marked pending for `regeneration`, and the run
+   * started by `start`, in one transaction (a start that throws changes nothing; one that sends a
+   * job sends it in `tx`). Resolves with the video as it now is; throws VideoNotFound, or
+   * VideoPending while a run is on its way. The run's meta.json or error.json, naming
+   * `regeneration`, ends it as any run ends (announced as video.ready or video.failed).
+   */
+  regenerate(tenantId: string, id: string, regeneration: string, start: (video: CatalogVideo, tx: Queryable) => Promise<void>): Promise<CatalogVideo>;
+  /** The thumbnailer's job for this video (the run of `regeneration`, null: its upload's) ran out of retries (local target: its dead letter). */
+  thumbnailerGaveUp(bucket: string, videoKey: string, failure: { reason: string; regeneration: string | null }): Promise<void>;
   /** Asks for a reconcile as a job; dropped when one is already waiting or running anywhere. */
   requestReconcile(reason: string): Promise<void>;
   /** This replica's workers (changes, dead letters, reconciles) and the reconcile schedule. */
@@ -74,8 +83,8 @@ export type VideoCatalog = {
   stop(): Promise<void>;
 };
 
-/** What the API uses of the catalog: records of uploads, reads, deletes. */
-export type CatalogApi = Pick<VideoCatalog, 'recordUpload' | 'video' | 'videos' | 'thumbnails' | 'deleteVideo'>;
+/** What the API uses of the catalog: records of uploads, reads, deletes, regenerations. */
+export type CatalogApi = Pick<VideoCatalog, 'recordUpload' | 'video' | 'videos' | 'thumbnails' | 'deleteVideo' | 'regenerate'>;
 
 /** The catalog's changes among a store's events: creations and removals only. */
 export function changesOf(events: StoreObjectEvent[], at: Date = new Date()): ObjectChange[] {
@@ -153,8 +162,18 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
       await announce('video.deleted', removed.video);
     },
 
-    async thumbnailerGaveUp(bucket, videoKey, reason) {
-      await ingest.thumbnailerGaveUp(bucket, videoKey, reason);
+    async regenerate(tenantId, id, regeneration, start) {
+      if (!isVideoId(id)) throw new VideoNotFound(id);
+      return db.transaction(async (tx) => {
+        const transition = await records.markRegenerating(tx, tenantId, id, regeneration);
+        if (!transition) throw (await records.getVideo(tx, tenantId, id)) ? new VideoPending(id) : new VideoNotFound(id);
+        await start(transition.video, tx);
+        return transition.video;
+      });
+    },
+
+    async thumbnailerGaveUp(bucket, videoKey, failure) {
+      await ingest.thumbnailerGaveUp(bucket, videoKey, failure);
     },
 
     async requestReconcile(reason) {

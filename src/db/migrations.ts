@@ -114,4 +114,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE rollout_tenants (rollout_id text NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE, tenant_id text NOT NULL, operation_id text, skipped text, PRIMARY KEY (rollout_id, tenant_id));
     `,
   },
+  {
+    version: 8,
+    name: 'video regenerations',
+    // The regeneration (POST /videos/:id/regenerate) whose run the video waits for, or last had:
+    // null for the upload's own run. meta.json and error.json name their run's, and count only
+    // when it is this one, so an outcome of an earlier run never ends a later one.
+    sql: 'ALTER TABLE videos ADD COLUMN regeneration text;',
+  },
 ];

@@ -104,6 +104,15 @@ export class VideoNotFound extends DomainError {
   }
 }
 
+/** The thumbnailer has a run on its way for the video (its upload's, or a regeneration's): another waits until it ends. */
+export class VideoPending extends DomainError {
+  readonly kind = 'conflict';
+  readonly title = 'Video pending';
+  constructor(readonly videoId: string) {
+    super(`video "${videoId}" is pending: its thumbnails are being made; regenerate it once it is ready or failed`);
+  }
+}
+
 export class NoVideoFile extends DomainError {
   readonly kind = 'invalid-request';
   readonly title = 'No video file';
@@ -170,6 +179,12 @@ export class TooManyRequests extends DomainError {
 export class StorageUnavailable extends DomainError {
   readonly kind = 'unavailable';
   readonly title = 'Storage unavailable';
+}
+
+/** The tenant's thumbnailer function could not be asked to run (aws: the invoke failed): nothing changed, retry. */
+export class ThumbnailerUnavailable extends DomainError {
+  readonly kind = 'unavailable';
+  readonly title = 'Thumbnailer unavailable';
 }
 
 /** The replica has not finished starting (or its database is unreachable): retry soon, maybe elsewhere. */

@@ -156,6 +156,8 @@ export type ThumbnailErrorRecord = {
   videoKey: string;
   /** ISO time of the failure. */
   at: string;
+  /** The regeneration this run was (src/domain/thumbnail-regeneration.ts), null for the upload's own run. */
+  regeneration: string | null;
 };
 
 /** What `thumbnails/<videoId>/meta.json` holds: the video as probed and how its outputs were made. */
@@ -175,9 +177,11 @@ export type ThumbnailMeta = {
   atSeconds: number;
   /** The chosen frame's score (0–1) when `at` was "auto"; null for an exact position. */
   score: number | null;
-  /** What was asked for, and whether the upload or the tenant's settings asked. */
+  /** What was asked for, and who asked: a regeneration, the upload, or the tenant's settings. */
   at: FrameAt;
-  atSource: 'upload' | 'settings';
+  atSource: 'regeneration' | 'upload' | 'settings';
+  /** The regeneration this run was (src/domain/thumbnail-regeneration.ts), null for the upload's own run. */
+  regeneration: string | null;
   format: ThumbnailFormat;
   widths: number[];
   storyboard: { sheets: number; tiles: number; intervalSeconds: number } | null;

@@ -71,6 +71,14 @@ export function storyboardIndex(plan: StoryboardPlan, format: ThumbnailFormat): 
   };
 }
 
+/**
+ * Whether a stored storyboard.json is exactly what these settings make of this video (same duration,
+ * tiles, layout and sheet files): a run that only re-extracts the stills keeps such a storyboard.
+ */
+export function isStoryboardOf(stored: unknown, durationSeconds: number, display: PixelSize, settings: StoryboardSettings, format: ThumbnailFormat): stored is StoryboardIndex {
+  return JSON.stringify(stored) === JSON.stringify(storyboardIndex(planStoryboard(durationSeconds, display, settings), format));
+}
+
 function vttTime(seconds: number): string {
   const ms = Math.round(seconds * 1000);
   const pad = (value: number, length = 2) => String(value).padStart(length, '0');

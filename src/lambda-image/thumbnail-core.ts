@@ -2,10 +2,11 @@
 // frame at every width, and the storyboard and animated preview when the settings ask, out. It knows
 // nothing of S3 or Lambda, and every failure leaves as a typed error.
 import type { FrameAt, ThumbnailSettings } from '../domain/thumbnail-settings.js';
-import type { ThumbnailFormat, ThumbnailMeta } from '../domain/video-layout.js';
+import type { StoryboardIndex, ThumbnailFormat, ThumbnailMeta } from '../domain/video-layout.js';
 import { renderPreview, type AnimatedPreview } from './animated-preview.js';
 import { extractFrames } from './extract-frames.js';
 import { pickFrame, type ChosenFrame } from './pick-frame.js';
+import { isStoryboardOf } from './storyboard-plan.js';
 import { renderStoryboard, type Storyboard } from './storyboard-sheets.js';
 import { isFinalThumbnailError, VideoUndecodable } from './thumbnail-errors.js';
 import { thumbnailSize } from './thumbnail-size.js';
@@ -35,7 +36,10 @@ export type ThumbnailRender = {
   stills: Thumbnail[];
   /** The still at the largest width. */
   poster: Thumbnail;
+  /** The storyboard this run made (its sheets to write). */
   storyboard: Storyboard | undefined;
+  /** Instead of one made: the stored storyboard it was handed, kept because it is what the settings make. */
+  keptStoryboard?: StoryboardIndex;
   preview: AnimatedPreview | undefined;
   /** Outputs the settings asked for that this video cannot have, with why. */
   skipped: ThumbnailMeta['skipped'];
@@ -43,8 +47,10 @@ export type ThumbnailRender = {
 
 export type RenderOptions = {
   timeoutMs?: number;
-  /** Overrides `settings.at` for this one video (an upload's own choice). */
+  /** Overrides `settings.at` for this one video (an upload's or a regeneration's own choice). */
   at?: FrameAt;
+  /** The video's storyboard.json from an earlier run, when a run re-extracts the stills: kept if it is what the settings make. */
+  storedStoryboard?: unknown;
 };
 
 async function renderStills(source: VideoSource, frame: ChosenFrame, settings: ThumbnailSettings): Promise<Thumbnail[]> {
@@ -88,9 +94,12 @@ export async function renderThumbnails(input: string, settings: ThumbnailSetting
   const { storyboard: storyboardSettings, preview: previewSettings } = settings;
   const { durationSeconds } = probe;
   let storyboard: Storyboard | undefined;
+  let keptStoryboard: StoryboardIndex | undefined;
   if (storyboardSettings && durationSeconds === undefined) skipped.push({ output: 'storyboard', reason: 'the video does not say how long it is' });
   else if (storyboardSettings && durationSeconds !== undefined) {
-    storyboard = await optional('storyboard', skipped, () => renderStoryboard(source, durationSeconds, storyboardSettings, settings.format));
+    const { storedStoryboard } = opts;
+    if (isStoryboardOf(storedStoryboard, durationSeconds, probe.display, storyboardSettings, settings.format)) keptStoryboard = storedStoryboard;
+    else storyboard = await optional('storyboard', skipped, () => renderStoryboard(source, durationSeconds, storyboardSettings, settings.format));
   }
   const preview = previewSettings ? await optional('preview', skipped, () => renderPreview(source, frame.atSeconds, previewSettings)) : undefined;
 
@@ -106,6 +115,7 @@ export async function renderThumbnails(input: string, settings: ThumbnailSetting
     stills,
     poster,
     storyboard,
+    ...(keptStoryboard && { keptStoryboard }),
     preview,
     skipped,
   };

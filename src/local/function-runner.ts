@@ -6,7 +6,10 @@
 // being down or busy and a failure a retry may fix is retried with backoff, then dead-lettered.
 // versitygw never retries a delivery it could not make (the service down, or a 503 when the job
 // could not be sent): the reconcile is the backstop. It runs as a job (one at a time across
-// replicas) and sends a job for every video whose outputs are incomplete. Each invocation's
+// replicas) and sends a job for every video whose outputs are incomplete. A regeneration the
+// service asks for is a job too (sent in the service's transaction), invoking the tenant's function
+// by name with the S3 event of the stored video and the regeneration beside it, as the aws target's
+// asynchronous invoke does. Each invocation's
 // outcome and duration are reported to the metrics it is handed, and a dead-lettered event to the
 // hook it is handed (the catalog shows that video failed).
 // It must never ack an event it has not made durable, never run an invocation outside a job, and
@@ -19,6 +22,7 @@ import { asJobDb, type Database, type Queryable } from '../db/database.js';
 import { defineQueues, readJobPayload, sendJob, type SendJobOptions } from '../db/job-engine.js';
 import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
+import type { Regeneration, RegenerationRun } from '../domain/thumbnail-regeneration.js';
 import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
 import { createThumbnailHandler, type RecordResult, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
 import {
@@ -30,17 +34,18 @@ import {
   objectEventPayload,
   objectEventQueues,
   reconcilePayload,
+  REGENERATIONS_DEAD_LETTER_QUEUE,
+  REGENERATIONS_QUEUE,
+  regenerationJobPayload,
   type ObjectEvent,
   type ObjectEventQueueOptions,
 } from './object-event-queue.js';
-import { s3EventRecord, type StoredObject } from './s3-event-record.js';
+import { s3EventRecord, STORED_VIDEO_EVENT, type StoredObject } from './s3-event-record.js';
 import { triggerEventMatches, triggerKeyMatches } from './trigger-match.js';
 
 export const DEFAULT_RUNNER_CONCURRENCY = 2;
 /** How often an idle worker looks for a job that became ready without a NOTIFY (a retry's backoff ending). */
 const IDLE_POLL_SECONDS = 2;
-/** The event name a reconcile sends for a video: what its upload was. */
-const RECONCILE_EVENT = 'ObjectCreated:Put';
 
 /**
  * How an invocation ended: `thumbnails` written, `failed` for good (error.json written), `skipped`
@@ -58,8 +63,11 @@ export type FunctionRunnerOptions = {
   db: Pick<Database, 'transaction'>;
   /** Also given every delivery's records, in the same transaction as their jobs (the catalog queues its own). */
   forward?: (events: ObjectEvent[], tx: Queryable) => Promise<void>;
-  /** Told of an event that ran out of retries, with the last failure (the catalog marks its video failed). */
-  deadLettered?: (event: ObjectEvent, reason: string) => Promise<void>;
+  /**
+   * Told of an invocation that ran out of retries, with the last failure: an object event's (its
+   * regeneration null) or a regeneration's (the catalog marks the video waiting for it failed).
+   */
+  deadLettered?: (run: { bucket: string; key: string; regeneration: string | null }, reason: string) => Promise<void>;
   dataDir: string;
   connection: S3Connection;
   /** The job heartbeat: a replica that stops beating loses its running jobs to another. */
@@ -83,9 +91,11 @@ export type FunctionRunner = {
    * A test event or a body it cannot read resolves with nothing sent (a retry would not help).
    */
   accept(body: unknown): Promise<void>;
+  /** Sends the job of one regeneration in the caller's transaction: durable once it commits, never without it. */
+  regenerate(run: RegenerationRun, tx: Queryable): Promise<void>;
   /** Asks for a reconcile as a job; dropped when one is already waiting or running anywhere. */
   requestReconcile(reason: string): Promise<void>;
-  /** Starts this replica's workers: events (at the runner's concurrency), dead letters, reconciles. */
+  /** Starts this replica's workers: events and regenerations (at the runner's concurrency, each), dead letters, reconciles. */
   startWorkers(): Promise<void>;
   /**
    * Takes no new jobs and lets running invocations finish, within graceSeconds when given (the
@@ -137,14 +147,14 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
   // A registration's memoryMb is not applied here: Node has no portable way to cap a child ffmpeg's
   // memory (no cgroups outside Linux, and an address-space limit breaks its allocator). It is
   // registered because the aws program's function has it.
-  async function invoke(fn: FunctionRegistration, record: S3EventRecord, attempt: number): Promise<void> {
+  async function invoke(fn: FunctionRegistration, record: S3EventRecord, attempt: number, regeneration?: Regeneration): Promise<void> {
     const timeoutMs = Math.min(fn.timeoutSeconds * 1000, options.timeoutMs ?? Number.POSITIVE_INFINITY);
     const started = Date.now();
     const context = { getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()) };
-    const details = { function: fn.name, bucket: record.s3.bucket.name, key: record.s3.object.key, attempt };
+    const details = { function: fn.name, bucket: record.s3.bucket.name, key: record.s3.object.key, attempt, ...(regeneration && { regeneration: regeneration.id }) };
     const finished = (outcome: InvocationOutcome) => options.metrics?.invocationFinished({ outcome, seconds: (Date.now() - started) / 1000 });
     let timer: NodeJS.Timeout | undefined;
-    const running = handlerFor(fn, s3)({ Records: [record] }, context);
+    const running = handlerFor(fn, s3)({ Records: [record], ...(regeneration && { regeneration }) }, context);
     // After a timeout the handler's own deadline (from the context) ends its work; its late result is dropped.
     running.catch(() => undefined);
     try {
@@ -181,6 +191,18 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
     await invoke(fn, s3EventRecord(event, event.eventName, options.connection.region), job.retryCount + 1);
   }
 
+  /** One regeneration: the tenant's function, invoked as the aws target invokes it (no trigger involved). */
+  async function runRegeneration(job: JobWithMetadata<unknown>): Promise<void> {
+    const run = readJobPayload(regenerationJobPayload, job.data);
+    const fn = await findFunction(options.dataDir, run.functionName);
+    if (!fn) {
+      // The tenant's stack is gone (its videos with it): nothing to regenerate.
+      log.warn({ bucket: run.bucket, key: run.key, function: run.functionName, regeneration: run.regeneration.id }, 'regeneration names no registered function');
+      return;
+    }
+    await invoke(fn, s3EventRecord(run, STORED_VIDEO_EVENT, options.connection.region), job.retryCount + 1, run.regeneration);
+  }
+
   /** The trigger's videos without error.json that lack a thumbnail at one of the function's widths. */
   async function incompleteVideos(trigger: TriggerRegistration, fn: FunctionRegistration): Promise<StoredObject[]> {
     const videos: StoredObject[] = [];
@@ -206,10 +228,10 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
     let sent = 0;
     for (const trigger of triggers) {
       const fn = functions.find((candidate) => candidate.name === trigger.functionName);
-      if (!fn || !triggerEventMatches(trigger, RECONCILE_EVENT)) continue;
+      if (!fn || !triggerEventMatches(trigger, STORED_VIDEO_EVENT)) continue;
       try {
         const incomplete = await incompleteVideos(trigger, fn);
-        for (const video of incomplete) await send({ eventName: RECONCILE_EVENT, ...video });
+        for (const video of incomplete) await send({ eventName: STORED_VIDEO_EVENT, ...video });
         sent += incomplete.length;
         if (incomplete.length > 0) log.info({ bucket: trigger.bucket, videos: incomplete.length, reason }, 'reconcile found videos with incomplete outputs');
       } catch (error) {
@@ -236,6 +258,10 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
       });
     },
 
+    async regenerate(run, tx) {
+      await sendJob(boss, REGENERATIONS_QUEUE, regenerationJobPayload, run, { db: asJobDb(tx) });
+    },
+
     async requestReconcile(reason) {
       await sendJob(boss, OBJECT_RECONCILE_QUEUE, reconcilePayload, { reason });
     },
@@ -249,17 +275,28 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
         { ...polling, localConcurrency: options.concurrency ?? DEFAULT_RUNNER_CONCURRENCY, includeMetadata: true },
         async ([job]) => runEvent(job!),
       );
+      await boss.work(
+        REGENERATIONS_QUEUE,
+        { ...polling, localConcurrency: options.concurrency ?? DEFAULT_RUNNER_CONCURRENCY, includeMetadata: true },
+        async ([job]) => runRegeneration(job!),
+      );
       await boss.work(OBJECT_EVENTS_DEAD_LETTER_QUEUE, { ...polling, includeMetadata: true }, async ([job]) => {
         const event = readJobPayload(objectEventPayload, job!.data);
         log.error({ ...event }, 'object event dead-lettered after its retries: the next reconcile sends it again if its outputs are incomplete');
-        await options.deadLettered?.(event, lastFailure(job!.sourceOutput, job!.sourceRetryCount));
+        await options.deadLettered?.({ bucket: event.bucket, key: event.key, regeneration: null }, lastFailure(job!.sourceOutput, job!.sourceRetryCount));
+      });
+      await boss.work(REGENERATIONS_DEAD_LETTER_QUEUE, { ...polling, includeMetadata: true }, async ([job]) => {
+        const run = readJobPayload(regenerationJobPayload, job!.data);
+        log.error({ bucket: run.bucket, key: run.key, regeneration: run.regeneration.id }, 'regeneration dead-lettered after its retries');
+        await options.deadLettered?.({ bucket: run.bucket, key: run.key, regeneration: run.regeneration.id }, lastFailure(job!.sourceOutput, job!.sourceRetryCount));
       });
       await boss.work(OBJECT_RECONCILE_QUEUE, { ...polling }, async ([job]) => reconcile(readJobPayload(reconcilePayload, job!.data).reason));
     },
 
     stop(graceSeconds) {
       stopping ??= (async () => {
-        const off = Promise.all([OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE].map((queue) => boss.offWork(queue)));
+        const queues = [OBJECT_EVENTS_QUEUE, REGENERATIONS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, REGENERATIONS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE];
+        const off = Promise.all(queues.map((queue) => boss.offWork(queue)));
         if (graceSeconds === undefined) {
           await off;
         } else {

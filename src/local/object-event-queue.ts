@@ -1,13 +1,17 @@
 // The local object-event queues, as data: one durable job per record the object store reports
 // (stately per event and object, so a second identical delivery while one waits is the same job),
 // retried with backoff when the invocation fails in a way a retry may fix, heartbeats so a dead
-// replica's job moves on, then a dead letter; and the reconcile, one at a time across replicas
+// replica's job moves on, then a dead letter; one job per regeneration the service asks for
+// (retried and dead-lettered alike); and the reconcile, one at a time across replicas
 // (exclusive). Never holds work itself, never reads the store or the registrations.
 import { z } from 'zod';
 import { jobPayload, type QueueDefinition } from '../db/job-engine.js';
+import { regenerationRunSchema } from '../domain/thumbnail-regeneration.js';
 
 export const OBJECT_EVENTS_QUEUE = 'local-object-events';
 export const OBJECT_EVENTS_DEAD_LETTER_QUEUE = 'local-object-events-dead';
+export const REGENERATIONS_QUEUE = 'local-regenerations';
+export const REGENERATIONS_DEAD_LETTER_QUEUE = 'local-regenerations-dead';
 export const OBJECT_RECONCILE_QUEUE = 'local-object-reconcile';
 
 /** Attempts after the first; with backoff from OBJECT_EVENT_RETRY_DELAY_SECONDS they span about a minute. */
@@ -30,6 +34,9 @@ export const objectEventPayload = jobPayload(
 
 export type ObjectEvent = z.output<typeof objectEventPayload.schema>;
 
+/** A regeneration of a stored video, as the service asks the tenant's function for it (the aws target invokes the function instead). */
+export const regenerationJobPayload = jobPayload(1, regenerationRunSchema);
+
 /** The event versitygw posts once as it starts, which carries no object (and makes no job). */
 export function isStoreTestEvent(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { Event?: unknown }).Event === 's3:TestEvent';
@@ -51,20 +58,21 @@ export type ObjectEventQueueOptions = {
 };
 
 export function objectEventQueues(options: ObjectEventQueueOptions): QueueDefinition[] {
+  // An invocation's job, whatever asked for it: retried with backoff, then dead-lettered.
+  const invocation = {
+    retryLimit: options.retryLimit ?? OBJECT_EVENT_RETRY_LIMIT,
+    retryDelay: options.retryDelaySeconds ?? OBJECT_EVENT_RETRY_DELAY_SECONDS,
+    retryBackoff: true,
+    heartbeatSeconds: options.heartbeatSeconds,
+    expireInSeconds: INVOCATION_CEILING_SECONDS,
+    notify: true,
+  };
   return [
-    {
-      name: OBJECT_EVENTS_QUEUE,
-      policy: 'stately',
-      retryLimit: options.retryLimit ?? OBJECT_EVENT_RETRY_LIMIT,
-      retryDelay: options.retryDelaySeconds ?? OBJECT_EVENT_RETRY_DELAY_SECONDS,
-      retryBackoff: true,
-      heartbeatSeconds: options.heartbeatSeconds,
-      expireInSeconds: INVOCATION_CEILING_SECONDS,
-      deadLetter: OBJECT_EVENTS_DEAD_LETTER_QUEUE,
-      notify: true,
-      payload: objectEventPayload,
-    },
+    { name: OBJECT_EVENTS_QUEUE, policy: 'stately', ...invocation, deadLetter: OBJECT_EVENTS_DEAD_LETTER_QUEUE, payload: objectEventPayload },
     { name: OBJECT_EVENTS_DEAD_LETTER_QUEUE, policy: 'standard', retryLimit: 2, retryDelay: 5, payload: objectEventPayload },
+    // Each regeneration is its own job (the catalog lets a video have one on its way at a time).
+    { name: REGENERATIONS_QUEUE, policy: 'standard', ...invocation, deadLetter: REGENERATIONS_DEAD_LETTER_QUEUE, payload: regenerationJobPayload },
+    { name: REGENERATIONS_DEAD_LETTER_QUEUE, policy: 'standard', retryLimit: 2, retryDelay: 5, payload: regenerationJobPayload },
     {
       name: OBJECT_RECONCILE_QUEUE,
       policy: 'exclusive',

@@ -16,7 +16,7 @@
 // Lambda keeps its direct S3 trigger and the S3 event shape its handler reads.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
-import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../domain/video-layout.js';
+import { storyboardIndexKey, THUMBNAIL_PREFIX, thumbnailMetaKey, VIDEO_PREFIX } from '../domain/video-layout.js';
 import { settingsToEnv, type ThumbnailSettings } from '../domain/thumbnail-settings.js';
 import type { TenantOutputs } from './tenant-outputs.js';
 import type { AwsTarget } from './tenant-target.js';
@@ -38,6 +38,9 @@ export type AwsTenantProgramInput = Pick<AwsTarget, 'image' | 'deleteTimeoutSeco
   /** THUMBFORGE_CONSOLE_ORIGIN: none, no CORS rule (API clients outside a browser need none). */
   consoleOrigins?: string[];
 };
+
+/** The outputs a thumbnailer run reads back, as IAM patterns (any video id): meta.json and storyboard.json. */
+const RUN_RECORD_PATTERNS = [thumbnailMetaKey('*'), storyboardIndexKey('*')];
 
 /** The EventBridge event types S3 sends for the catalog's changes. */
 export const CATALOG_EVENT_TYPES = ['Object Created', 'Object Deleted'];
@@ -123,6 +126,8 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
         Statement: [
           { Sid: 'ReadVideos', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${bucket.arn}/${VIDEO_PREFIX}*`] },
           { Sid: 'WriteThumbnails', Effect: 'Allow', Action: ['s3:PutObject'], Resource: [pulumi.interpolate`${bucket.arn}/${THUMBNAIL_PREFIX}*`] },
+          // A run reads back what the video's earlier run recorded: the regeneration it repeats, the storyboard it keeps.
+          { Sid: 'ReadRunRecords', Effect: 'Allow', Action: ['s3:GetObject'], Resource: RUN_RECORD_PATTERNS.map((pattern) => pulumi.interpolate`${bucket.arn}/${pattern}`) },
           { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [pulumi.interpolate`${logGroup.arn}:*`] },
         ],
       }),

@@ -35,6 +35,7 @@ const meta = (videoId: string, name: string): ThumbnailMeta => ({
   score: null,
   at: '10%',
   atSource: 'settings',
+  regeneration: null,
   format: 'jpeg',
   widths: [96],
   storyboard: null,

@@ -3,7 +3,8 @@
 // itself, so it chooses their order (late, twice, out of order) and waits for them to be applied.
 // What a change did is read back from the catalog, the bucket and a recording webhook sink.
 import t from 'tap';
-import { VideoNotFound } from '../../src/domain/errors.js';
+import { VideoNotFound, VideoPending } from '../../src/domain/errors.js';
+import { newRegenerationId } from '../../src/domain/thumbnail-regeneration.js';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newVideoId, thumbnailErrorKey, thumbnailKey, thumbnailMetaKey, posterKey, videoKey, type ThumbnailMeta } from '../../src/domain/video-layout.js';
 import type { ObjectChange } from '../../src/catalog/catalog-queue.js';
@@ -23,6 +24,7 @@ function metaOf(videoId: string, name: string, overrides: Partial<ThumbnailMeta>
     score: 0.8,
     at: 'auto',
     atSource: 'settings',
+    regeneration: null,
     format: 'jpeg',
     widths: [96, 160],
     storyboard: { sheets: 2, tiles: 40, intervalSeconds: 1 },
@@ -110,7 +112,7 @@ t.test('object changes in any order, late and twice, and the webhook events they
     await put(thumbnailErrorKey(id), JSON.stringify({ reason: 'moov atom not found', videoKey: key, at: new Date().toISOString() }));
     await apply({ change: 'created', key: thumbnailErrorKey(id) });
     t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' });
-    await catalog.thumbnailerGaveUp(bucket, key, 'the thumbnailer gave up after 6 attempts');
+    await catalog.thumbnailerGaveUp(bucket, key, { reason: 'the thumbnailer gave up after 6 attempts', regeneration: null });
     await apply({ change: 'created', key: thumbnailErrorKey(id) });
     t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'moov atom not found' }, 'a recorded failure keeps its reason');
     t.same(eventsOf(id), ['video.failed'], 'announced once');
@@ -128,9 +130,73 @@ t.test('object changes in any order, late and twice, and the webhook events they
     const otherKey = videoKey(other, 'stuck.mp4');
     await put(otherKey, Buffer.alloc(100, 4), 'video/mp4');
     await apply({ change: 'created', key: otherKey, size: 100 });
-    await catalog.thumbnailerGaveUp(bucket, otherKey, 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED');
+    await catalog.thumbnailerGaveUp(bucket, otherKey, { reason: 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED', regeneration: null });
     t.match(await catalog.video(tenantId, other), { status: 'failed', error: 'the thumbnailer gave up after 6 attempts: connect ECONNREFUSED' }, 'a dead-lettered job shows its video failed');
     t.same(eventsOf(other), ['video.failed']);
+  });
+
+  t.test("a regeneration: pending again; only its own run's meta.json, error.json or dead letter ends it, announced again", async (t) => {
+    const id = newVideoId();
+    const key = videoKey(id, 'again.mp4');
+    await put(key, Buffer.alloc(900, 7), 'video/mp4');
+    await apply({ change: 'created', key, size: 900 });
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'again.mp4')));
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    const ready = await catalog.video(tenantId, id);
+    t.equal(ready.status, 'ready');
+
+    const first = newRegenerationId();
+    const started: string[] = [];
+    const pending = await catalog.regenerate(tenantId, id, first, async (video) => void started.push(video.key));
+    t.same(started, [key], 'its run is started with the video');
+    t.match(pending, { id, status: 'pending', readyAt: ready.readyAt, outputs: ready.outputs }, 'pending, the last run\'s outputs kept until the new ones arrive');
+    t.equal((await catalog.video(tenantId, id)).status, 'pending', 'as the catalog shows it');
+    t.ok((await catalog.videos(tenantId, { status: 'pending', limit: 100 })).items.some((item) => item.id === id), 'listed among the pending');
+
+    // The earlier run's outcomes, late or read again by a reconcile, do not end it.
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    await put(thumbnailErrorKey(id), JSON.stringify({ reason: 'an old failure', videoKey: key, at: new Date().toISOString() }));
+    await apply({ change: 'created', key: thumbnailErrorKey(id) });
+    await catalog.thumbnailerGaveUp(bucket, key, { reason: 'the upload run gave up', regeneration: null });
+    t.match(await catalog.video(tenantId, id), { status: 'pending' }, "the upload run's meta.json, error.json and dead letter change nothing");
+    await catalog.thumbnailerGaveUp(bucket, key, { reason: 'another regeneration gave up', regeneration: newRegenerationId() });
+    t.match(await catalog.video(tenantId, id), { status: 'pending' }, "nor another regeneration's");
+
+    await t.rejects(catalog.regenerate(tenantId, id, newRegenerationId(), async () => void t.fail('never started')), new VideoPending(id), 'a second one waits for the first');
+    const unknown = newVideoId();
+    await t.rejects(catalog.regenerate(tenantId, unknown, newRegenerationId(), async () => void t.fail('never started')), new VideoNotFound(unknown), 'an unknown video');
+    t.same(eventsOf(id), ['video.ready'], 'nothing announced while it runs');
+
+    await put(thumbnailMetaKey(id), JSON.stringify(metaOf(id, 'again.mp4', { atSeconds: 7, score: null, at: 7, atSource: 'regeneration', regeneration: first })));
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    const again = await catalog.video(tenantId, id);
+    t.match(again, { status: 'ready', outputs: { poster: { atSeconds: 7, score: null } } }, "ready from its own run's meta.json");
+    t.ok(again.readyAt! > ready.readyAt!, 'ready again, later');
+    t.same(eventsOf(id), ['video.ready', 'video.ready'], 'announced again');
+
+    // A start that fails leaves the video as it was.
+    await t.rejects(
+      catalog.regenerate(tenantId, id, newRegenerationId(), async () => {
+        throw new Error('the function could not be invoked');
+      }),
+      { message: 'the function could not be invoked' },
+    );
+    t.same(await catalog.video(tenantId, id), again, 'still ready, as it was');
+    await apply({ change: 'created', key: thumbnailMetaKey(id) });
+    t.same(eventsOf(id), ['video.ready', 'video.ready'], 'and its run still counts as the last one (nothing announced again)');
+
+    // A failed regeneration: its error.json, or its dead letter.
+    const second = newRegenerationId();
+    await catalog.regenerate(tenantId, id, second, async () => undefined);
+    await put(thumbnailErrorKey(id), JSON.stringify({ reason: 'no frame at 99 s', videoKey: key, at: new Date().toISOString(), regeneration: second }));
+    await apply({ change: 'created', key: thumbnailErrorKey(id) });
+    t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'no frame at 99 s' }, 'its own error.json fails it');
+    const third = newRegenerationId();
+    t.match(await catalog.regenerate(tenantId, id, third, async () => undefined), { status: 'pending' }, 'a failed video may be regenerated');
+    t.notOk('error' in (await catalog.video(tenantId, id)), 'its reason cleared while it runs');
+    await catalog.thumbnailerGaveUp(bucket, key, { reason: 'the thumbnailer gave up after 6 attempts', regeneration: third });
+    t.match(await catalog.video(tenantId, id), { status: 'failed', error: 'the thumbnailer gave up after 6 attempts' }, 'its dead letter fails it');
+    t.same(eventsOf(id), ['video.ready', 'video.ready', 'video.failed', 'video.failed']);
   });
 
   t.test('thumbnail files: recorded with their size, paged in key order, dropped when removed', async (t) => {

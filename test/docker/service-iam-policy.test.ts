@@ -70,6 +70,15 @@ t.test('only the calls AWS cannot scope use Resource "*"', async (t) => {
   t.same(unscoped.flatMap((statement) => list(statement.Action)).sort(), ['ecr:GetAuthorizationToken', 'sts:GetCallerIdentity']);
 });
 
+t.test('lambda:InvokeFunction is granted once, alone, on the tenant functions only', async (t) => {
+  const invoke = policy.Statement.filter((statement) => list(statement.Action).some((action) => arnMatches(action, 'lambda:InvokeFunction')));
+  t.same(
+    invoke.map((statement) => [list(statement.Action), list(statement.Resource)]),
+    [[['lambda:InvokeFunction'], [`arn:aws:lambda:${ACCOUNT.region}:${ACCOUNT.accountId}:function:thumbforge-*`]]],
+    'exactly the right the regeneration needs',
+  );
+});
+
 t.test('iam:PassRole reaches only thumbforge roles, and only for Lambda', async (t) => {
   const passRole = policy.Statement.filter((statement) => list(statement.Action).includes('iam:PassRole'));
   t.equal(passRole.length, 1);
@@ -98,6 +107,7 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   t.ok(['sqs:ReceiveMessage', 'sqs:DeleteMessage'].every((action) => allows(action, queue)), 'consume the catalog events queue');
   t.ok(allows('sqs:SetQueueAttributes', queue) && allows('sqs:CreateQueue', `${queue}-dead`), 'the platform stack sets up the queue and its dead letter');
   t.ok(allows('s3:DeleteObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'DELETE /videos/:id removes outputs');
+  t.ok(allows('lambda:InvokeFunction', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`), "POST /videos/:id/regenerate invokes the tenant's function");
 
   t.notOk(allows('events:PutRule', `arn:aws:events:${region}:${accountId}:rule/anything-else`), 'no rule outside the prefix');
   t.notOk(allows('sqs:SendMessage', queue), 'the service never sends to the queue itself');
@@ -105,6 +115,7 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   t.notOk(allows('s3:CreateBucket', 'arn:aws:s3:::someone-elses-bucket'), 'no bucket outside the account-region suffix');
   t.notOk(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/admin`), 'no role outside the prefix');
   t.notOk(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:payments`), 'no function outside the prefix');
+  t.notOk(allows('lambda:InvokeFunction', `arn:aws:lambda:${region}:${accountId}:function:payments`), 'nor invoked outside it');
   t.notOk(allows('s3:PutBucketPolicy', bucket), 'bucket policies stay untouchable: public access cannot be opened');
 });
 

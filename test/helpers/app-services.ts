@@ -17,6 +17,9 @@ export function appServices(given: Partial<ServiceDependencies> & Pick<ServiceDe
     webhooks: absent('webhook endpoints'),
     uploads: absent('direct uploads'),
     catalog: absent('video catalog'),
+    startRegeneration: async () => {
+      throw new Error("this test's app has no thumbnailer runs (it started a regeneration)");
+    },
     ready: async () => true,
     ...given,
   });

@@ -1,5 +1,5 @@
-// A loopback HTTP proxy that forwards every request unchanged and counts the bytes it answers with:
-// how the thumbnail test and bench measure reads. It never alters, caches or retries a request.
+// A loopback HTTP proxy that forwards every request unchanged and counts the requests and the bytes it
+// answers with: how the thumbnail test and bench measure reads. It never alters, caches or retries a request.
 import { createServer, request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,8 @@ export type CountingProxy = {
   url: string;
   /** The bytes answered since the last call; resets the count. */
   take(): number;
+  /** The requests forwarded since the last call; resets the count. */
+  takeRequests(): number;
   close(): Promise<void>;
 };
 
@@ -40,7 +42,9 @@ async function* paced(source: AsyncIterable<Buffer>, bytesPerSecond: number): As
 export async function countingProxy(target: string, options: CountingProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   let bytes = 0;
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests += 1;
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       const body = options.bytesPerSecond ? Readable.from(paced(answer, options.bytesPerSecond), { objectMode: false }) : answer;
@@ -58,6 +62,11 @@ export async function countingProxy(target: string, options: CountingProxyOption
     take() {
       const taken = bytes;
       bytes = 0;
+      return taken;
+    },
+    takeRequests() {
+      const taken = requests;
+      requests = 0;
       return taken;
     },
     close: () =>

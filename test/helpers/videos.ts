@@ -2,7 +2,8 @@
 // non-square pixels, 10-bit, HDR PQ and HLG, variable frame rate), a cheap lookalike that only
 // passes the signature check, files that are not videos (ffmpeg's AVIF, PNG and M4A, a HEIC header,
 // text), and the checks made on thumbnails: decoded size and codec
-// (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation.
+// (ffprobe), pixel variance (a blank image has next to none), mean luma and saturation, and how far
+// an image is from a video's frame (gray levels, against ffmpeg's own extract).
 import { execFile, spawn } from 'node:child_process';
 import { rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -138,9 +139,31 @@ export async function imageInfo(image: Buffer): Promise<ImageInfo> {
   return { codec: stream.codec_name, width: stream.width, height: stream.height };
 }
 
+/** An image's gray levels (0–255), one byte a pixel, at its own size. */
+export function grayPixels(image: Buffer): Promise<Buffer> {
+  return pipeThrough('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], image);
+}
+
+/** The video's frame at `seconds` (ffmpeg's exact seek), as gray levels at the video's own size. */
+export async function grayFrameAt(video: string, seconds: number): Promise<Buffer> {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-ss', String(seconds), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** The mean absolute difference of two gray images of one size (0 for the same pixels, 255 at most). */
+export function grayDifference(a: Buffer, b: Buffer): number {
+  if (a.length !== b.length) throw new Error(`the images differ in size: ${a.length} and ${b.length} pixels`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
 /** Variance of the gray levels (0–255): a blank or single-colour image is close to 0. */
 export async function pixelVariance(image: Buffer): Promise<number> {
-  const gray = await pipeThrough('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], image);
+  const gray = await grayPixels(image);
   let sum = 0;
   let squares = 0;
   for (const value of gray) {

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
-import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed } from '../../src/lambda-image/handler.js';
+import { createThumbnailHandler, THUMBNAIL_CACHE_CONTROL, ThumbnailRecordsFailed, type ThumbnailEvent } from '../../src/lambda-image/handler.js';
+import { newRegenerationId, type Regeneration } from '../../src/domain/thumbnail-regeneration.js';
 import { encodeS3EventKey, decodeS3EventKey } from '../../src/lambda-image/s3-event-key.js';
 import { s3EventRecord } from '../../src/local/s3-event-record.js';
 import { thumbnailSettingsSchema } from '../../src/domain/thumbnail-settings.js';
@@ -134,6 +135,61 @@ t.test('thumbnail handler', async (t) => {
     const plain = await upload(await makeVideo(dir, { name: 'plain.mp4', seconds: 4 }), videoKey(other, 'plain.mp4'), { [VIDEO_AT_METADATA]: 'soon' });
     await handler(s3Event(plain));
     t.match(await meta(other), { at: '10%', atSource: 'settings', atSeconds: 0.4 }, 'an invalid value is ignored');
+  });
+
+  t.test('a regeneration: its own `at`, its id in meta.json, a stored storyboard the settings make kept, repeated by a later run', async (t) => {
+    const settings = thumbnailSettingsSchema.parse({ widths: [160], at: '10%', storyboard: {}, preview: {} });
+    const boards = createThumbnailHandler({ s3, settings });
+    const id = newVideoId();
+    const key = await upload(await makeVideo(dir, { name: 'regen.mp4', seconds: 4 }), videoKey(id, 'regen.mp4'), { [VIDEO_AT_METADATA]: '0.5' });
+    const regenerate = async (handler: typeof boards, regeneration: Regeneration) => {
+      const result = await handler({ ...s3Event(key), regeneration } satisfies ThumbnailEvent);
+      const [record] = result.records;
+      return record?.outcome === 'thumbnails' ? record.keys : [];
+    };
+    const storyboardKeys = [storyboardSheetKey(id, 0, 'jpeg'), storyboardVttKey(id), storyboardIndexKey(id)];
+    const etags = async () => Promise.all(storyboardKeys.map(async (k) => (await s3.send(new HeadObjectCommand({ Bucket, Key: k }))).ETag));
+
+    await boards(s3Event(key));
+    t.match(await meta(id), { at: 0.5, atSource: 'upload', atSeconds: 0.5, regeneration: null }, "the upload's run");
+    const storyboardBefore = await etags();
+    const previewBefore = await body(s3, previewKey(id));
+
+    const at2 = { id: newRegenerationId(), at: 2 };
+    const written = await regenerate(boards, at2);
+    t.same(written.filter((k) => storyboardKeys.includes(k)), [], 'the storyboard is kept: none of its files written again');
+    t.same(await etags(), storyboardBefore, 'and they are as they were');
+    t.ok(written.includes(previewKey(id)) && written.includes(thumbnailKey(id, 160, 'jpeg')), 'the stills and the preview (it starts at the chosen frame) are made again');
+    t.notSame(await body(s3, previewKey(id)), previewBefore, 'a preview of the new segment');
+    t.equal(written.at(-1), thumbnailMetaKey(id), 'meta.json last');
+    const regenerated = await meta(id);
+    t.match(regenerated, { at: 2, atSource: 'regeneration', atSeconds: 2, score: null, regeneration: at2.id, storyboard: { sheets: 1, tiles: 4, intervalSeconds: 1 } });
+    t.match(regenerated.preview, { startSeconds: 1, seconds: 3 }, 'the preview follows the frame (moved earlier to fit the video)');
+
+    const plain = { id: newRegenerationId() };
+    await regenerate(boards, plain);
+    t.match(await meta(id), { at: 0.5, atSource: 'upload', atSeconds: 0.5, regeneration: plain.id }, "without an `at`: the upload's own");
+
+    const at3 = { id: newRegenerationId(), at: 3 };
+    await regenerate(boards, at3);
+    await boards(s3Event(key));
+    t.match(await meta(id), { at: 3, atSource: 'regeneration', atSeconds: 3, regeneration: at3.id }, 'a later run of the upload event repeats the last regeneration');
+
+    const wider = createThumbnailHandler({ s3, settings: thumbnailSettingsSchema.parse({ ...settings, storyboard: { tileWidth: 96 } }) });
+    const remade = await regenerate(wider, { id: newRegenerationId(), at: 1 });
+    t.same(remade.filter((k) => storyboardKeys.includes(k)).sort(), [...storyboardKeys].sort(), 'a storyboard the settings would make otherwise is made again');
+    t.match(JSON.parse((await body(s3, storyboardIndexKey(id))).toString()), { tileWidth: 96 });
+
+    const before = await meta(id);
+    const refused = await boards({ ...s3Event(key), regeneration: { id: 'not-a-ulid', at: 1 } } as ThumbnailEvent);
+    t.same(refused.records.map((record) => record.outcome), ['skipped'], 'a regeneration it cannot read runs nothing');
+    t.same(await meta(id), before, 'and writes nothing');
+
+    const brokenId = newVideoId();
+    const broken = await upload(await makeTruncatedVideo(dir, 'cut-again.mp4'), videoKey(brokenId, 'cut-again.mp4'));
+    const failing = { id: newRegenerationId(), at: 1 };
+    await boards({ Records: s3Event(broken).Records, regeneration: failing });
+    t.match(JSON.parse((await body(s3, thumbnailErrorKey(brokenId))).toString()), { videoKey: broken, regeneration: failing.id }, 'error.json names the regeneration');
   });
 
   t.test('avif settings write avif stills', async (t) => {

@@ -13,7 +13,15 @@ import { asJobDb, openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createJobEngine } from '../../src/db/job-engine.js';
 import { createFunctionRunner, type FunctionRunner, type FunctionRunnerOptions } from '../../src/local/function-runner.js';
-import { OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_EVENTS_QUEUE, OBJECT_RECONCILE_QUEUE } from '../../src/local/object-event-queue.js';
+import {
+  OBJECT_EVENTS_DEAD_LETTER_QUEUE,
+  OBJECT_EVENTS_QUEUE,
+  OBJECT_RECONCILE_QUEUE,
+  REGENERATIONS_DEAD_LETTER_QUEUE,
+  REGENERATIONS_QUEUE,
+} from '../../src/local/object-event-queue.js';
+import { newRegenerationId } from '../../src/domain/thumbnail-regeneration.js';
+import type { ThumbnailEvent } from '../../src/lambda-image/handler.js';
 import { registerFunction, registerTrigger } from '../../src/domain/local-registrations.js';
 import { newVideoId, thumbnailErrorKey, thumbnailKey, VIDEO_PREFIX, VIDEO_SUFFIXES, videoKey } from '../../src/domain/video-layout.js';
 import { createThumbnailHandler } from '../../src/lambda-image/handler.js';
@@ -34,7 +42,7 @@ function recordingLogger() {
 const quiet = { warn() {}, error() {} };
 /** Where the test's forward sends its own jobs, in the delivery's transaction. */
 const FORWARD_QUEUE = 'test-forwarded';
-const RUNNER_QUEUES = [OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE];
+const RUNNER_QUEUES = [OBJECT_EVENTS_QUEUE, OBJECT_EVENTS_DEAD_LETTER_QUEUE, REGENERATIONS_QUEUE, REGENERATIONS_DEAD_LETTER_QUEUE, OBJECT_RECONCILE_QUEUE];
 
 type Replica = { runner: FunctionRunner; boss: PgBoss; db: Database; close(): Promise<void> };
 
@@ -372,4 +380,51 @@ t.test('invocations: AWS event shape, timeout, failures to the dead letter (and 
   await boss.stop({ graceful: false, timeout: 5_000 });
   await db.close();
   await t.rejects(runner.accept(delivery(`videos/${newVideoId()}/late.mp4`)), 'an event that is not durable is refused');
+});
+
+t.test('a regeneration: a job sent in the caller\'s transaction, the named function invoked with the stored video and the regeneration, its dead letter reported with it', async (t) => {
+  const dataDir = await tempDir(t);
+  const bucket = 'tenant-regen';
+  await register(dataDir, bucket);
+  const events: ThumbnailEvent[] = [];
+  const gaveUp: Array<{ key: string; regeneration: string | null; reason: string }> = [];
+  const { runner, boss, db } = await openReplica(t, {
+    dataDir,
+    deadLettered: async (run, reason) => void gaveUp.push({ key: run.key, regeneration: run.regeneration, reason }),
+    // Never reached: the handler below stands in for the thumbnailer.
+    connection: { region: LOCAL_REGION, endpoint: 'http://127.0.0.1:9' },
+    retry: { retryLimit: 1, retryDelaySeconds: 1 },
+    handlerFor: (fn) => async (event) => {
+      events.push({ ...event, function: fn.name } as ThumbnailEvent);
+      if (event.Records[0]!.s3.object.key.includes('boom')) throw new Error('boom');
+      return { records: [] };
+    },
+  });
+  const id = newVideoId();
+  const key = videoKey(id, 'a b+ç.mp4');
+  const regeneration = { id: newRegenerationId(), at: 1.5 };
+  await db.transaction((tx) => runner.regenerate({ functionName: `fn-${bucket}`, bucket, key, size: 42, regeneration }, tx));
+  const rolledBack = videoKey(newVideoId(), 'never.mp4');
+  await t.rejects(
+    db.transaction(async (tx) => {
+      await runner.regenerate({ functionName: `fn-${bucket}`, bucket, key: rolledBack, regeneration: { id: newRegenerationId() } }, tx);
+      throw new Error('the catalog refused');
+    }),
+  );
+  const boom = videoKey(newVideoId(), 'boom.mp4');
+  const failing = { id: newRegenerationId() };
+  await db.transaction((tx) => runner.regenerate({ functionName: `fn-${bucket}`, bucket, key: boom, regeneration: failing }, tx));
+  await db.transaction((tx) => runner.regenerate({ functionName: 'fn-gone', bucket, key: videoKey(newVideoId(), 'orphan.mp4'), regeneration: { id: newRegenerationId() } }, tx));
+  await settled(boss);
+
+  const delivered = events.find((event) => event.regeneration?.id === regeneration.id)!;
+  t.same(delivered.regeneration, regeneration, 'the regeneration beside the records');
+  t.equal((delivered as { function?: string }).function, `fn-${bucket}`, 'the named function ran it');
+  t.equal(delivered.Records.length, 1);
+  t.match(delivered.Records[0], { eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: `videos/${id}/a+b%2B%C3%A7.mp4`, size: 42 } } }, 'the S3 record of the stored video');
+  t.notOk(events.some((event) => event.Records[0]!.s3.object.key.includes('never')), 'a rolled-back transaction sent no job');
+  t.same(events.filter((event) => event.regeneration?.id === failing.id).length, 2, 'a failing one is retried (retryLimit 1)');
+  t.same(gaveUp, [{ key: boom, regeneration: failing.id, reason: 'the thumbnailer gave up after 2 attempts: boom' }], 'then its dead letter is reported with its regeneration');
+  t.equal(events.length, 3, 'a function that is not registered runs nothing');
+  t.same((await boss.findJobs(REGENERATIONS_QUEUE)).map((job) => job.state).sort(), ['completed', 'completed', 'failed']);
 });

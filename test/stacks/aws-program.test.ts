@@ -159,7 +159,7 @@ t.test("with the console's origins configured, the bucket lets exactly them PUT 
   t.same(awsTargetOf(loadConfig(AWS_CONFIG_ENV)).consoleOrigins, [], 'unset: none');
 });
 
-t.test('the role may read videos, write thumbnails of its own bucket and log to its own group, nothing more', async (t) => {
+t.test('the role may read videos, write thumbnails of its own bucket, read back its run records and log to its own group, nothing more', async (t) => {
   const { one } = await run('acme');
   const bucketArn = `arn:aws:s3:::acme-${ACCOUNT}-eu-west-1`;
   const logGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/aws/lambda/thumbforge-acme`;
@@ -170,11 +170,14 @@ t.test('the role may read videos, write thumbnails of its own bucket and log to 
   t.ok(statements.every((s) => s.Effect === 'Allow'));
   const actions = statements.flatMap((s) => s.Action);
   t.notOk(actions.some((action) => action.includes('*')), 'no wildcard action');
+  const reads = statements.filter((s) => s.Action.includes('s3:GetObject')).flatMap((s) => s.Resource);
+  t.notOk(reads.includes(`${bucketArn}/${THUMBNAIL_PREFIX}*`), 'no read of the thumbnails themselves');
   t.same(
     statements.map((s) => [s.Action, s.Resource]),
     [
       [['s3:GetObject'], [`${bucketArn}/${VIDEO_PREFIX}*`]],
       [['s3:PutObject'], [`${bucketArn}/${THUMBNAIL_PREFIX}*`]],
+      [['s3:GetObject'], [`${bucketArn}/${THUMBNAIL_PREFIX}*/meta.json`, `${bucketArn}/${THUMBNAIL_PREFIX}*/storyboard.json`]],
       [['logs:CreateLogStream', 'logs:PutLogEvents'], [`${logGroupArn}:*`]],
     ],
     'each grant names only the bucket prefix or log group it needs',

@@ -11,6 +11,7 @@ import type { CatalogApi } from '../../catalog/video-catalog.js';
 import type { WebhookEndpoints } from '../../webhooks/webhook-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { DirectUploads } from '../videos/direct-uploads.js';
+import type { StartRegeneration } from '../videos/regeneration-runs.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
 
 /** What the composition root hands the app. */
@@ -24,8 +25,10 @@ export type ServiceDependencies = {
   storage: ObjectStorage;
   /** Direct uploads (POST /uploads), whose expiry workers the composition root runs. */
   uploads: DirectUploads;
-  /** The catalog every video read answers from, and where uploads and deletes are recorded. */
+  /** The catalog every video read answers from, and where uploads, deletes and regenerations are recorded. */
   catalog: CatalogApi;
+  /** How a regeneration reaches the tenant's thumbnailer function: the local function runner's job, or the aws invoke. */
+  startRegeneration: StartRegeneration;
   /** The local function runner's intake for object-store events; absent on AWS. Resolves once the event is a durable job, rejects when it is not. */
   acceptObjectEvent?: (event: unknown) => Promise<void>;
 };
@@ -51,7 +54,14 @@ declare module 'fastify' {
 export default fp(
   async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number }) {
     const ready = options.dependencies.then((deps) => {
-      const videos = createVideoService({ tenants: deps.tenants, catalog: deps.catalog, storage: deps.storage, urlTtlSeconds: options.urlTtlSeconds, maxUploadBytes: options.maxUploadBytes });
+      const videos = createVideoService({
+        tenants: deps.tenants,
+        catalog: deps.catalog,
+        storage: deps.storage,
+        startRegeneration: deps.startRegeneration,
+        urlTtlSeconds: options.urlTtlSeconds,
+        maxUploadBytes: options.maxUploadBytes,
+      });
       return { tenants: deps.tenants, rollouts: deps.rollouts, webhooks: deps.webhooks, videos, uploads: deps.uploads, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
     });
     let started = false;

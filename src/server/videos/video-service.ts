@@ -1,8 +1,9 @@
 // The work behind /videos and /thumbnails: streams an upload into the tenant's bucket and records
 // it in the catalog, answers every read from the catalog with presigned links (no read lists a
-// bucket or reads an object), and deletes a video through the catalog. The catalog and the bucket
-// are the truth: this service holds no state of its own. It also gives direct uploads the same
-// tenant check and the same answer as a streamed upload.
+// bucket or reads an object), deletes a video through the catalog, and regenerates one (pending
+// again in the catalog, and a run of the tenant's function started in the same transaction). The
+// catalog and the bucket are the truth: this service holds no state of its own. It also gives
+// direct uploads the same tenant check and the same answer as a streamed upload.
 import type { Readable } from 'node:stream';
 import { InvalidRequest, TenantNotFound, TenantNotReady } from '../../domain/errors.js';
 import {
@@ -18,10 +19,12 @@ import {
   videoKey,
 } from '../../domain/video-layout.js';
 import type { FrameAt, ThumbnailSettings } from '../../domain/thumbnail-settings.js';
+import { newRegenerationId } from '../../domain/thumbnail-regeneration.js';
 import type { CatalogApi } from '../../catalog/video-catalog.js';
 import { listItemOf, type CatalogPage, type CatalogPageRequest, type CatalogVideo, type VideoListItem, type VideoStatus } from '../../catalog/catalog-types.js';
 import type { Tenant, TenantLifecycle } from '../../tenants/tenant-types.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
+import type { StartRegeneration } from './regeneration-runs.js';
 import { VideoIntake } from './video-intake.js';
 
 export type ThumbnailLink = { width: number; key: string; url: string; expiresAt: string };
@@ -52,6 +55,12 @@ export type VideoService = {
   thumbnails(tenantId: string, page: CatalogPageRequest): Promise<CatalogPage<ThumbnailItem>>;
   /** The video and every output removed; throws VideoNotFound. */
   delete(tenantId: string, videoId: string): Promise<void>;
+  /**
+   * The stills extracted again from the stored video, at `at` (absent: the video's own, else the
+   * tenant's setting): the video pending until that run's outputs arrive. Throws TenantNotReady,
+   * VideoNotFound, or VideoPending while a run is on its way.
+   */
+  regenerate(tenantId: string, videoId: string, at?: FrameAt): Promise<VideoState>;
 };
 
 const MiB = 1024 * 1024;
@@ -104,10 +113,12 @@ export function createVideoService(deps: {
   tenants: Pick<TenantLifecycle, 'get'>;
   catalog: CatalogApi;
   storage: ObjectStorage;
+  /** How a regeneration reaches the tenant's function (a job locally, an invoke on aws). */
+  startRegeneration: StartRegeneration;
   urlTtlSeconds: number;
   maxUploadBytes: number;
 }): VideoService {
-  const { tenants, catalog, storage, urlTtlSeconds, maxUploadBytes } = deps;
+  const { tenants, catalog, storage, startRegeneration, urlTtlSeconds, maxUploadBytes } = deps;
   const partSize = uploadPartSize(maxUploadBytes);
 
   const presigning = { storage, urlTtlSeconds };
@@ -127,6 +138,21 @@ export function createVideoService(deps: {
         storyboard: { vtt: await url(bucket, storyboardVttKey(id)), json: await url(bucket, storyboardIndexKey(id)), images: await Promise.all(sheets) },
       }),
       ...(outputs.preview && { preview: { url: await url(bucket, previewKey(id)) } }),
+    };
+  }
+
+  /** A video as GET /videos/:id shows it. */
+  async function stateOf(tenant: Tenant, bucket: string, video: CatalogVideo): Promise<VideoState> {
+    // Made once: the thumbnails its last run made. Before that: where the tenant's settings will put them.
+    const made = video.outputs ?? tenant.settings;
+    return {
+      ...listItemOf(video),
+      tenant: tenant.id,
+      key: video.key,
+      ...(video.codec !== undefined && { codec: video.codec }),
+      ...(video.error !== undefined && { error: video.error }),
+      thumbnails: await thumbnailLinks(presigning, bucket, video.id, made),
+      ...(await outputLinks(bucket, video)),
     };
   }
 
@@ -162,18 +188,7 @@ export function createVideoService(deps: {
 
     async get(tenantId, videoId) {
       const { tenant, bucket } = await bucketOf(tenantId, 'read');
-      const video = await catalog.video(tenant.id, videoId);
-      // Ready: the thumbnails its run made. Before that: where the tenant's settings will put them.
-      const made = video.outputs ?? tenant.settings;
-      return {
-        ...listItemOf(video),
-        tenant: tenant.id,
-        key: video.key,
-        ...(video.codec !== undefined && { codec: video.codec }),
-        ...(video.error !== undefined && { error: video.error }),
-        thumbnails: await thumbnailLinks(presigning, bucket, video.id, made),
-        ...(await outputLinks(bucket, video)),
-      };
+      return stateOf(tenant, bucket, await catalog.video(tenant.id, videoId));
     },
 
     async list(tenantId, page) {
@@ -193,6 +208,17 @@ export function createVideoService(deps: {
     async delete(tenantId, videoId) {
       const { tenant, bucket } = await bucketOf(tenantId, 'read');
       await catalog.deleteVideo(tenant.id, bucket, videoId);
+    },
+
+    async regenerate(tenantId, videoId, at) {
+      // The tenant's function runs it: a tenant being updated or deleted takes none.
+      const { tenant, bucket } = await bucketOf(tenantId, 'upload');
+      const { functionName } = tenant.outputs!;
+      const regeneration = { id: newRegenerationId(), ...(at !== undefined && { at }) };
+      const video = await catalog.regenerate(tenant.id, videoId, regeneration.id, (video, tx) =>
+        startRegeneration({ functionName, bucket, key: video.key, size: video.size, regeneration }, tx),
+      );
+      return stateOf(tenant, bucket, video);
     },
   };
 }

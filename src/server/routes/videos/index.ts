@@ -1,6 +1,6 @@
-// /videos: the streaming upload, the catalog's list, a video with its outputs, and its deletion.
-// HTTP only: the work (sniffing, size limit, multipart upload, the catalog, presigning) lives in
-// the video service. An upload is refused before its body is read when its Content-Length is over
+// /videos: the streaming upload, the catalog's list, a video with its outputs, its deletion, and
+// its regeneration. HTTP only: the work (sniffing, size limit, multipart upload, the catalog,
+// presigning, starting a run) lives in the video service. An upload is refused before its body is read when its Content-Length is over
 // the limit (413) or its tenant already streams as many uploads as it may on this replica (429); a
 // refused body is not drained: its answer closes the connection (plugins/refused-bodies.ts).
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
@@ -10,7 +10,7 @@ import { parseFrameAt, type FrameAt } from '../../../domain/thumbnail-settings.j
 import { actingTenant } from '../../plugins/auth.js';
 import { asMultipartProblem } from '../../multipart-errors.js';
 import { tenantSlots } from '../../tenant-slots.js';
-import { tenantQuery, thumbnailLink, uploadedVideo, videoIdCursor, videoListItem, videoStatus } from './schemas.js';
+import { tenantQuery, uploadedVideo, videoIdCursor, videoListItem, videoState, videoStatus } from './schemas.js';
 
 const security = [{ bearer: [] }];
 const MAX_PAGE_SIZE = 100;
@@ -23,18 +23,34 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 /** What a tenant refused an upload slot is told to wait: uploads take seconds to minutes. */
 const UPLOAD_RETRY_AFTER_SECONDS = 10;
 
-/** The `at` field sent before the file, validated as the settings' `at` is. */
-function uploadAt(fields: Record<string, unknown>): FrameAt | undefined {
-  const field = fields[AT_FIELD];
-  if (field === undefined) return undefined;
-  const value = (field as { value?: unknown }).value;
-  if (typeof value !== 'string') throw new InvalidRequest(`the field "${AT_FIELD}" must be text, sent once, before "${FILE_FIELD}"`);
+/** An `at` as text (a form field, or a regeneration's seconds or text), validated as the settings' `at` is. */
+function frameAtOf(value: string): FrameAt {
   try {
     return parseFrameAt(value);
   } catch {
     throw new InvalidRequest(`the field "${AT_FIELD}" must be "auto", seconds, or a percentage such as "10%"`);
   }
 }
+
+/** The `at` field sent before the file. */
+function uploadAt(fields: Record<string, unknown>): FrameAt | undefined {
+  const field = fields[AT_FIELD];
+  if (field === undefined) return undefined;
+  const value = (field as { value?: unknown }).value;
+  if (typeof value !== 'string') throw new InvalidRequest(`the field "${AT_FIELD}" must be text, sent once, before "${FILE_FIELD}"`);
+  return frameAtOf(value);
+}
+
+/** A regeneration's body: `at` as POST /videos takes it, seconds also as a JSON number. */
+const regenerationBody = z
+  .object({
+    [AT_FIELD]: z
+      .union([z.number(), z.string()])
+      .optional()
+      .meta({ description: 'the frame this run takes: "auto", seconds (a number or its text), or "10%"; left out, the video\'s own `at` (its upload\'s), else the tenant\'s setting' }),
+  })
+  .strict()
+  .nullish();
 
 /** The upload form as the API document shows it; the route streams the file part itself. */
 const uploadForm = z.object({
@@ -124,18 +140,7 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number; maxConcurrent
         security,
         params: z.object({ id: z.string() }),
         querystring: tenantQuery,
-        response: {
-          200: videoListItem.extend({
-            tenant: z.string(),
-            key: z.string(),
-            error: z.string().optional(),
-            codec: z.string().optional(),
-            thumbnails: z.array(thumbnailLink),
-            poster: z.object({ url: z.string().url(), atSeconds: z.number(), score: z.number().nullable() }).optional(),
-            storyboard: z.object({ vtt: z.string().url(), json: z.string().url(), images: z.array(z.string().url()) }).optional(),
-            preview: z.object({ url: z.string().url() }).optional(),
-          }),
-        },
+        response: { 200: videoState },
       },
     },
     async (request) => {
@@ -162,6 +167,33 @@ const videoRoutes: FastifyPluginAsyncZod<{ maxUploadBytes: number; maxConcurrent
       const { videos } = await app.services;
       await videos.delete(actingTenant(request, request.query.tenant), request.params.id);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/videos/:id/regenerate',
+    {
+      config: { access: 'any', problems: [409] },
+      schema: {
+        tags: ['videos'],
+        summary: 'Extract the stills again from the stored video (thumbnails, poster, meta.json), optionally at another frame',
+        description:
+          'Answers 202 with the video pending again; it turns ready (a `video.ready` webhook) once the new run\'s meta.json arrives, or failed (`video.failed`). ' +
+          'Until then the last run\'s outputs stay served. The storyboard is kept when it is what the settings make (made when missing); the preview, which starts at the chosen frame, is made again. ' +
+          '409 while the tenant is not ready, or while the video is pending (its upload\'s run or another regeneration is on its way).',
+        security,
+        params: z.object({ id: z.string() }),
+        querystring: tenantQuery,
+        body: regenerationBody,
+        response: { 202: videoState },
+      },
+    },
+    async (request, reply) => {
+      const asked = request.body?.[AT_FIELD];
+      const at = asked === undefined ? undefined : frameAtOf(String(asked));
+      const { videos } = await app.services;
+      const video = await videos.regenerate(actingTenant(request, request.query.tenant), request.params.id, at);
+      return reply.code(202).header('location', `/videos/${video.id}`).send(video);
     },
   );
 };

@@ -42,3 +42,15 @@ export const videoListItem = z.object({
 
 /** A video's id: a ULID, as uploads make them (anything else is a video that does not exist). */
 export const videoIdCursor = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'a cursor as this API gives out');
+
+/** A video with its links, as GET /videos/:id answers (and a regeneration, pending again). */
+export const videoState = videoListItem.extend({
+  tenant: z.string(),
+  key: z.string(),
+  error: z.string().optional(),
+  codec: z.string().optional(),
+  thumbnails: z.array(thumbnailLink),
+  poster: z.object({ url: z.string().url(), atSeconds: z.number(), score: z.number().nullable() }).optional(),
+  storyboard: z.object({ vtt: z.string().url(), json: z.string().url(), images: z.array(z.string().url()) }).optional(),
+  preview: z.object({ url: z.string().url() }).optional(),
+});
