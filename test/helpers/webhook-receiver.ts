@@ -1,7 +1,7 @@
 // Test fixture: a webhook receiver on loopback (node:http), as an integrating application runs one.
 // It verifies every request with the standardwebhooks package against the endpoint's secret, keeps
 // what it got, and answers as the test scripts it per message: a status, or `hang` (it never
-// answers, so only the sender's timeout ends the attempt). The test that starts it stops it.
+// answers, so only the sender's timeout ends the attempt). The test (or bench) that starts it stops it.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
@@ -28,7 +28,8 @@ export type WebhookReceiver = {
   answer: (attempt: number) => Answer;
 };
 
-export async function startWebhookReceiver(t: Test, answer: (attempt: number) => Answer = () => 204, path = '/hooks/in'): Promise<WebhookReceiver> {
+/** `t` only needs `teardown`: a bench hands in its own list of closers. */
+export async function startWebhookReceiver(t: Pick<Test, 'teardown'>, answer: (attempt: number) => Answer = () => 204, path = '/hooks/in'): Promise<WebhookReceiver> {
   const attempts = new Map<string, number>();
   const receiver: WebhookReceiver = { url: '', received: [], answer };
   const server = createServer((request, response) => {
