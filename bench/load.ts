@@ -180,6 +180,7 @@ type EventPhase = {
   expected: Set<string>;
   received: Set<string>;
   missing: string[];
+  missingByStatus: Map<string, number>;
   distinctIds: number;
   messages: number;
   unverified: number;
@@ -241,13 +242,23 @@ async function eventsWithAKill(client: Client, receivers: Map<string, WebhookRec
     } while (cursor);
   }
   const ids = new Set(all.map((message) => message.id));
+  const missing = [...expected].filter((id) => !received.has(id));
+  // A missing event's video as the catalog has it: failed (the event itself was lost) or still pending (the pipeline lost the video).
+  const missingByStatus = new Map<string, number>();
+  for (const id of missing) {
+    const item = uploads.find((candidate) => candidate.videoId === id)!;
+    const status = String((await read(client, `/videos/${id}`, client.keys.get(item.tenant)!).catch(() => ({ status: 'unreadable' }))).status);
+    missingByStatus.set(status, (missingByStatus.get(status) ?? 0) + 1);
+    console.log(`[load] missing: video ${id} of ${item.tenant} (uploaded through replica ${item.replica}), ${status} in the catalog`);
+  }
   return {
     uploads,
     killedAt: killedAt - began,
     sentBeforeKill,
     expected,
     received,
-    missing: [...expected].filter((id) => !received.has(id)),
+    missing,
+    missingByStatus,
     distinctIds: ids.size,
     messages: all.length,
     unverified: all.filter((message) => message.error).length,
@@ -305,7 +316,7 @@ function report(solo: ReadyPhase, burst: ReadyPhase, events: EventPhase): string
     `| uploads refused with an HTTP status | ${refusedHttp.length}${refusedHttp.length ? ` (${[...new Set(refusedHttp.map((item) => item.status))].join(', ')})` : ''} |`,
     `| expected events received (distinct video ids) | ${delivered} |`,
     `| **delivered / expected** | **${(delivered / events.expected.size).toFixed(3)}** |`,
-    `| missing after the wait (lost) | ${events.missing.length} |`,
+    `| missing after the wait (lost) | ${events.missing.length}${events.missing.length ? ` (their videos in the catalog: ${[...events.missingByStatus].map(([status, count]) => `${count} ${status}`).join(', ')})` : ''} |`,
     `| messages received / distinct webhook-ids (duplicates: at-least-once) | ${events.messages} / ${events.distinctIds} (${events.messages - events.distinctIds} duplicates) |`,
     `| signatures that did not verify | ${events.unverified} |`,
     `| webhook-ids in the delivery logs / of them never received | ${events.loggedIds} / ${events.loggedMissing} |`,
@@ -321,7 +332,9 @@ function report(solo: ReadyPhase, burst: ReadyPhase, events: EventPhase): string
 
 async function main(): Promise<void> {
   await buildServerIfStale();
+  // The cluster's data dir is a temp dir of its own: as root, PostgreSQL runs as `postgres`, which the launcher lets traverse it only.
   const work = await mkdtemp(join(tmpdir(), 'thumbforge-bench-load-'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'thumbforge-bench-load-cluster-'));
   const closers: Array<() => unknown> = [];
   let cluster: RunningCluster | undefined;
   try {
@@ -331,7 +344,7 @@ async function main(): Promise<void> {
     cluster = await startCluster({
       replicas: REPLICAS,
       port: await freePortRange(REPLICAS + 1),
-      dataDir: join(work, 'cluster'),
+      dataDir,
       env: { ...process.env, ...ENV, THUMBFORGE_ADMIN_TOKEN: adminToken },
       print: (line) => console.log(`  [cluster] ${line}`),
     });
@@ -350,6 +363,7 @@ async function main(): Promise<void> {
     await cluster?.stop();
     for (const close of closers) await close();
     await rm(work, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -148,12 +148,15 @@ async function runMemoryBench(readLoad: ReadLoad): Promise<void> {
         `const db = await openDatabase({ dataDir: ${JSON.stringify(join(work, 'pglite-alone'))} });\nawait migrate(db);\nawait db.query('SELECT 1');`,
     );
     const pglite = await measure('pglite', {}, work, readLoad);
-    const postgres = await startPostgresServer({ dir: join(work, 'postgres') });
+    // A directory of its own: as root, the server runs as `postgres`, which cannot enter another's.
+    const postgresDir = await mkdtemp(join(tmpdir(), 'thumbforge-bench-memory-pg-'));
+    const postgres = await startPostgresServer({ dir: postgresDir });
     let server: Reading;
     try {
       server = await measure('postgres', { THUMBFORGE_DATABASE_URL: postgres.url }, work, readLoad);
     } finally {
       await postgres.stop();
+      await rm(postgresDir, { recursive: true, force: true });
     }
     const row = (name: string, goal: number, value: (reading: Reading) => number) => {
       const cell = (reading: Reading) => `${mib(value(reading))} MiB (${(mib(value(reading)) / goal).toFixed(2)}×)`;
