@@ -1,7 +1,8 @@
 // Presigned URLs from the signer, against the real local store (versitygw): accepted as they are,
 // refused when tampered with or expired, the same string within a signing window and another in
 // the next, never living past the TTL; addressed as the SDK client addresses the bucket (path style
-// locally, the regional endpoint on AWS); general enough for an UploadPart PUT.
+// locally, the regional endpoint on AWS); general enough for an UploadPart PUT. Links kept for their
+// window are answered only for what they sign and the credentials they were signed with.
 import t from 'tap';
 import {
   CompleteMultipartUploadCommand,
@@ -73,6 +74,13 @@ t.test('against the local store', async (t) => {
     t.equal((await fetch((await early.sign(request)).url)).status, 200);
   });
 
+  t.test('a link answered again within its window (kept, not signed anew) is still accepted', async (t) => {
+    const first = await signer.sign({ method: 'GET', bucket: Bucket, key: Key, ttlSeconds: TTL });
+    const again = await signer.sign({ method: 'GET', bucket: Bucket, key: Key, ttlSeconds: TTL });
+    t.equal(again.url, first.url);
+    t.equal((await fetch(again.url)).status, 200);
+  });
+
   t.test('an UploadPart PUT with partNumber and uploadId is accepted, and the object completes', async (t) => {
     const key = 'videos/01J0000000000000000000001/direct.mp4';
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: key }));
@@ -127,6 +135,50 @@ t.test('signing windows', async (t) => {
       }
     }
     t.pass('every link from 23:00 to 01:00, every 7 s');
+  });
+
+  t.test('within a window, a kept link is answered only for the request it signs', async (t) => {
+    now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const bucket = 'acme-123456789012-eu-west-1';
+    const requests = [
+      { method: 'GET', bucket, key: 'thumbnails/x/w320.jpg', ttlSeconds: TTL },
+      { method: 'GET', bucket, key: 'thumbnails/x/w640.jpg', ttlSeconds: TTL },
+      { method: 'GET', bucket: 'other-123456789012-eu-west-1', key: 'thumbnails/x/w320.jpg', ttlSeconds: TTL },
+      { method: 'HEAD', bucket, key: 'thumbnails/x/w320.jpg', ttlSeconds: TTL },
+      { method: 'GET', bucket, key: 'thumbnails/x/w320.jpg', ttlSeconds: TTL * 2 },
+      { method: 'PUT', bucket, key: 'videos/x/a.mp4', query: { partNumber: '1', uploadId: 'u' }, ttlSeconds: TTL },
+      { method: 'PUT', bucket, key: 'videos/x/a.mp4', query: { partNumber: '2', uploadId: 'u' }, ttlSeconds: TTL },
+    ] as const;
+    const urls = [];
+    for (const request of requests) urls.push((await signer.sign(request)).url);
+    for (const request of requests) urls.push((await signer.sign(request)).url);
+    t.equal(new Set(urls).size, requests.length, 'one URL per request, the same one when asked again');
+    t.same(urls.slice(requests.length), urls.slice(0, requests.length));
+    // Each answer matches what a signer that kept nothing signs for it.
+    const fresh = async (request: (typeof requests)[number]) => (await createUrlSigner(connection, { credentials, now: () => now }).sign(request)).url;
+    t.same(urls.slice(requests.length), await Promise.all(requests.map(fresh)), 'as a fresh signer signs each');
+  });
+
+  t.test('rotated credentials sign anew within the window', async (t) => {
+    now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    let current = credentials;
+    const rotating = createUrlSigner(connection, { credentials: async () => current, now: () => now });
+    const request = { method: 'GET', bucket: 'acme-123456789012-eu-west-1', key: 'k', ttlSeconds: TTL } as const;
+    const before = await rotating.sign(request);
+    current = { accessKeyId: 'AKIDROTATED', secretAccessKey: 'another-secret-key-of-the-rotated-credentials' };
+    const after = await rotating.sign(request);
+    t.not(after.url, before.url);
+    t.match(new URL(after.url).searchParams.get('X-Amz-Credential'), /^AKIDROTATED\//, 'signed with the new key');
+    current = credentials;
+    t.equal((await rotating.sign(request)).url, before.url, 'the first credentials again: their link');
+  });
+
+  t.test('past the links kept for a window, every link is still the one its request signs', async (t) => {
+    now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const first = await read();
+    // More distinct links than a window keeps (10,000): the kept set starts over.
+    for (let index = 0; index < 10_050; index += 1) await signer.sign({ method: 'GET', bucket: 'acme-123456789012-eu-west-1', key: `thumbnails/x/${index}.jpg`, ttlSeconds: TTL });
+    t.equal((await read()).url, first.url);
   });
 
   t.test('temporary credentials: the session token is signed in, and the link ends with the credentials', async (t) => {

@@ -1,7 +1,8 @@
 // Presigned S3 URLs minted by @smithy/signature-v4 on a prepared request, without running the SDK's
 // middleware stack per link: one signer per connection, its signing key cached per credentials and
-// day. Signing times are aligned to a window, so repeated reads return the same (cacheable) URL. It
-// never hands out a link that outlives the TTL asked for, and never logs a URL or a credential.
+// day. Signing times are aligned to a window, so repeated reads return the same (cacheable) URL, and
+// each link is signed once per window (kept in memory, keyed by everything it signs, the credentials
+// included). It never hands out a link that outlives the TTL asked for, and never logs a URL or a credential.
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { S3Connection } from '../../domain/s3-connection.js';
@@ -38,6 +39,8 @@ export type UrlSignerOptions = {
  * to live when handed out. Windows start on the epoch, so every replica mints the same URL too.
  */
 const WINDOWS_PER_TTL = 4;
+/** Links kept per window and TTL: past it the window's links are dropped and signed again as asked for (a bound on memory). */
+const MAX_LINKS_PER_WINDOW = 10_000;
 /** S3's payload hash for presigned requests: the body (a part, for a PUT) is not part of the signature. */
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
@@ -77,10 +80,28 @@ export function createUrlSigner(connection: S3Connection, options: UrlSignerOpti
   const credentials: () => Promise<Identity> = typeof options.credentials === 'function' ? options.credentials : async () => options.credentials as Identity;
   const signer = new SignatureV4({ service: 's3', region: connection.region, credentials, sha256: Hash.bind(null, 'sha256'), uriEscapePath: false, applyChecksum: false });
 
+  /** The links signed in the current window of each TTL: `ttl` → its window's start and the links by what they sign. */
+  const windows = new Map<number, { signedAt: number; links: Map<string, SignedUrl> }>();
+
+  /** The window's links for `ttlSeconds`, a new (empty) set once the window has moved on or grown past its bound. */
+  function linksOf(ttlSeconds: number, signedAt: number): Map<string, SignedUrl> {
+    const current = windows.get(ttlSeconds);
+    if (current?.signedAt === signedAt && current.links.size < MAX_LINKS_PER_WINDOW) return current.links;
+    const links = new Map<string, SignedUrl>();
+    windows.set(ttlSeconds, { signedAt, links });
+    return links;
+  }
+
   return {
     async sign({ method, bucket, key, query = {}, ttlSeconds }) {
       const window = Math.max(1, Math.floor(ttlSeconds / WINDOWS_PER_TTL));
       const signedAt = Math.floor(now() / 1000 / window) * window;
+      const identity = await credentials();
+      // Everything the signature covers, and the credentials it is made with (rotated keys sign anew).
+      const signed = JSON.stringify([method, bucket, key, Object.entries(query).sort(), identity.accessKeyId, identity.sessionToken ?? null, identity.expiration?.getTime() ?? null]);
+      const links = linksOf(ttlSeconds, signedAt);
+      const known = links.get(signed);
+      if (known) return known;
       const { protocol, hostname, port, path } = addressOf(connection, bucket, key);
       const host = port === undefined ? hostname : `${hostname}:${port}`;
       const presigned = await signer.presign(
@@ -91,9 +112,11 @@ export function createUrlSigner(connection: S3Connection, options: UrlSignerOpti
         .map(([name, value]) => `${encode(name)}=${encode(String(value))}`)
         .join('&');
       // Temporary credentials end the link with them, whatever X-Amz-Expires says.
-      const { expiration } = await credentials();
-      const expiresAt = Math.min((signedAt + ttlSeconds) * 1000, expiration?.getTime() ?? Infinity);
-      return { url: `${protocol}//${host}${path}?${search}`, expiresAt: new Date(expiresAt) };
+      const expiresAt = Math.min((signedAt + ttlSeconds) * 1000, identity.expiration?.getTime() ?? Infinity);
+      const link = { url: `${protocol}//${host}${path}?${search}`, expiresAt: new Date(expiresAt) };
+      // Kept only when signed with the credentials it is kept under (a provider may have rotated them in between).
+      if (String(presigned.query?.['X-Amz-Credential']).startsWith(`${identity.accessKeyId}/`)) links.set(signed, link);
+      return link;
     },
   };
 }
