@@ -1,8 +1,9 @@
 // The Automation API adapter: one project, one stack per tenant (named after the tenant id), an inline
 // program, and a temporary work dir per call whose stack settings come from (and go back to) the
 // caller, so any replica can run any tenant. Every engine call is awaited and bounded by an
-// AbortSignal (boundedEngineCall where the API takes none). Every `up` refreshes first. It never
-// runs two calls on one stack itself: callers serialize per tenant.
+// AbortSignal (boundedEngineCall where the API takes none); every run of the program goes through
+// runInline (a failure borrowed from another run of this process is made again). Every `up`
+// refreshes first. It never runs two calls on one stack itself: callers serialize per tenant.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { DriftReport, PreviewResult, TenantOutputs } from './tenant-outputs
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
 import { createEngineWorkspace } from './engine-workspace.js';
 import { boundedEngineCall } from './engine-processes.js';
+import { runInline } from './inline-runs.js';
 import { judgeStackLock } from './stack-lock.js';
 import { adoptPendingCreates } from './pending-creates.js';
 import { OperationNotAllowed } from '../domain/errors.js';
@@ -139,7 +141,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     async up(context: StackContext, options: EngineCallOptions): Promise<TenantOutputs> {
       return withStack(context, options.signal, async (stack) => {
         await adoptPending(stack, options.signal);
-        const result = await stack.up({ refresh: true, onEvent: options.onEvent, signal: options.signal });
+        const result = await runInline(options.signal, () => stack.up({ refresh: true, onEvent: options.onEvent, signal: options.signal }));
         return outputsOf(result.outputs);
       });
     },
@@ -149,7 +151,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       if (!(await exists(context.tenantId, options.signal))) return;
       await withStack(context, options.signal, async (stack) => {
         await adoptPending(stack, options.signal);
-        await stack.destroy({ refresh: true, onEvent: options.onEvent, signal: options.signal });
+        await runInline(options.signal, () => stack.destroy({ refresh: true, onEvent: options.onEvent, signal: options.signal }));
         await boundedEngineCall(stack.name, options.signal, () => stack.workspace.removeStack(stack.name));
       });
     },
@@ -178,14 +180,17 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     async previewRefresh(context: StackContext, options: EngineCallOptions): Promise<DriftReport> {
       if (!(await exists(context.tenantId, options.signal))) return { changes: [] };
       return withStack(context, options.signal, async (stack) => {
-        const changes: DriftReport['changes'] = [];
-        await stack.previewRefresh({
-          signal: options.signal,
-          onEvent(event) {
-            options.onEvent?.(event);
-            const step = event.resOutputsEvent?.metadata;
-            if (step && step.op !== 'same' && !step.type.startsWith('pulumi:')) changes.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn });
-          },
+        const changes = await runInline(options.signal, async () => {
+          const found: DriftReport['changes'] = [];
+          await stack.previewRefresh({
+            signal: options.signal,
+            onEvent(event) {
+              options.onEvent?.(event);
+              const step = event.resOutputsEvent?.metadata;
+              if (step && step.op !== 'same' && !step.type.startsWith('pulumi:')) found.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn });
+            },
+          });
+          return found;
         });
         return { changes };
       });
@@ -199,7 +204,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       if (!(await exists(context.tenantId, options.signal))) return;
       await withStack(context, options.signal, async (stack) => {
         await adoptPending(stack, options.signal);
-        await stack.refresh({ onEvent: options.onEvent, signal: options.signal });
+        await runInline(options.signal, () => stack.refresh({ onEvent: options.onEvent, signal: options.signal }));
       });
     },
 
@@ -217,16 +222,19 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
       const existed = await exists(context.tenantId, signal);
       const on = existed ? { name: context.tenantId, create: false } : { name: `${context.tenantId}.preview-${randomBytes(6).toString('hex')}`, create: true };
       return withStack(context, signal, async (stack) => {
-        const steps: PreviewResult['steps'] = [];
         try {
-          const result = await stack.preview({
-            signal,
-            onEvent(event) {
-              const step = event.resourcePreEvent?.metadata;
-              if (step && step.type !== 'pulumi:pulumi:Stack' && !step.type.startsWith('pulumi:providers:')) {
-                steps.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn, urn: step.urn });
-              }
-            },
+          const { result, steps } = await runInline(signal, async () => {
+            const steps: PreviewResult['steps'] = [];
+            const result = await stack.preview({
+              signal,
+              onEvent(event) {
+                const step = event.resourcePreEvent?.metadata;
+                if (step && step.type !== 'pulumi:pulumi:Stack' && !step.type.startsWith('pulumi:providers:')) {
+                  steps.push({ op: step.op, type: step.type, name: step.urn.split('::').at(-1) ?? step.urn, urn: step.urn });
+                }
+              },
+            });
+            return { result, steps };
           });
           const summary = result.changeSummary;
           return {
