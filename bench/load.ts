@@ -13,7 +13,7 @@
 // any 429 so a limit that interfered would show. Waits are bounded (10 min).
 // Run: npm run bench:load [-- --uploads 50 --events 1000]   (writes bench/results/load.md).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -356,7 +356,13 @@ async function main(): Promise<void> {
     const burst = await uploadsAtOnce(client, 'at once', UPLOADS, video);
     console.log(`[load] ${UPLOADS} uploads: ${burst.ready} ready, ${burst.lost} lost, in ${seconds(burst.wallMs)}`);
     const events = await eventsWithAKill(client, receivers);
-    const text = report(solo, burst, events);
+    let text = report(solo, burst, events);
+    if (burst.lost > 0 || events.missing.length > 0) {
+      // Something was lost: the replicas' logs outlive the run, to find out where.
+      const kept = await mkdtemp(join(tmpdir(), 'thumbforge-bench-load-logs-'));
+      await cp(join(dataDir, 'logs'), kept, { recursive: true });
+      text += `\nSomething was lost: the replicas' logs of this run are kept in ${kept}.\n`;
+    }
     await writeFile(RESULT, text);
     console.log(`\n${text}\nwritten to ${RESULT}`);
   } finally {

@@ -3,13 +3,16 @@
 // server. It reports the idle RSS after start, the RSS after N tenant create/destroy cycles (growth
 // over the cycles) and the peak RSS under the read bench's load (bench/read-load.ts: a tenant with
 // 100 thumbnails, wrk at 50 connections on each read route), each as a ratio to the issue's goal.
-// Where the memory goes: the V8 heap and external memory from the service's own /metrics, anonymous
-// vs file-backed pages from /proc/<pid>/smaps_rollup, and two baselines in processes of their own
-// (node doing nothing; node with the service's database module opened on PGlite and migrated).
+// Where the memory goes: the RSS after the first cycle too (Pulumi's modules load with the first
+// engine run), the V8 heap and external memory from the service's own /metrics, anonymous vs
+// file-backed pages from /proc/<pid>/smaps_rollup, a heap snapshot (taken on SIGUSR2, after a full
+// GC) after the cycles and after the read load with its biggest kinds of object, and two baselines
+// in processes of their own (node doing nothing; node with the service's database module opened on
+// PGlite and migrated).
 // Run: npm run bench:memory [-- --cycles N]   (writes bench/results/memory.md). Only the node
 // process is measured: the object store (versitygw) and PostgreSQL are processes of their own.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,6 +31,8 @@ const SETTLE_MS = 10_000;
 const CONCURRENT_CYCLES = 4;
 const POLL_MS = 500;
 const WAIT_MS = 600_000;
+/** Kinds of object listed per heap snapshot. */
+const TOP_KINDS = 8;
 
 const { values: args } = parseArgs({ options: { cycles: { type: 'string', default: '50' } } });
 const CYCLES = Number(args.cycles);
@@ -96,18 +101,75 @@ async function breakdownOf(service: ServiceProcess): Promise<Breakdown> {
   };
 }
 
-type Reading = { idleKiB: number; afterCyclesKiB: number; peakKiB: number; cycleSeconds: number; idle: Breakdown; loaded: Breakdown };
+/** A heap snapshot: the heap after the full GC V8 runs before writing it, and its biggest kinds of object by self size. */
+type HeapSummary = { rssAfterMiB: number; heapMiB: number; kinds: Array<[string, number]> };
+
+/** Sends SIGUSR2 (the service runs with --heapsnapshot-signal), waits for the snapshot in `dir`, and sums it up. */
+async function heapSnapshot(service: ServiceProcess, dir: string): Promise<HeapSummary> {
+  const before = new Set(await readdir(dir));
+  process.kill(service.pid, 'SIGUSR2');
+  let file: string | undefined;
+  let size = -1;
+  // Written in one go by the process; done once its size holds still (and the process answers again).
+  for (const deadline = Date.now() + WAIT_MS; Date.now() < deadline; await sleep(POLL_MS)) {
+    file ??= (await readdir(dir)).find((name) => name.endsWith('.heapsnapshot') && !before.has(name));
+    if (!file) continue;
+    const now = (await stat(join(dir, file))).size;
+    if (now > 0 && now === size && (await fetch(`${service.url}/healthz`).then((r) => r.ok, () => false))) break;
+    size = now;
+  }
+  if (!file) throw new Error('no heap snapshot was written');
+  const snapshot = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  await rm(join(dir, file));
+  const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((name) => fields.indexOf(name)) as [number, number, number];
+  const kinds = new Map<string, number>();
+  let total = 0;
+  for (let index = 0; index < snapshot.nodes.length; index += fields.length) {
+    const type = types[snapshot.nodes[index + typeAt]!]!;
+    const bytes = snapshot.nodes[index + sizeAt]!;
+    const kind = type === 'object' || type === 'closure' ? `${snapshot.strings[snapshot.nodes[index + nameAt]!]} (${type})` : `(${type})`;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + bytes);
+    total += bytes;
+  }
+  return {
+    rssAfterMiB: (await memoryKiB(service.pid, 'VmRSS')) / 1024,
+    heapMiB: total / MiB,
+    kinds: [...kinds].sort((a, b) => b[1] - a[1]).slice(0, TOP_KINDS).map(([kind, bytes]) => [kind, bytes / MiB]),
+  };
+}
+
+type Reading = {
+  idleKiB: number;
+  afterFirstKiB: number;
+  afterCyclesKiB: number;
+  peakKiB: number;
+  cycleSeconds: number;
+  idle: Breakdown;
+  loaded: Breakdown;
+  cyclesHeap: HeapSummary;
+  loadedHeap: HeapSummary;
+};
 
 async function measure(label: string, env: Record<string, string>, work: string, readLoad: ReadLoad): Promise<Reading> {
   const dataDir = join(work, label);
-  const service = await startServiceProcess(dataDir, env);
+  const snapshots = join(work, `${label}-snapshots`);
+  await mkdir(snapshots, { recursive: true });
+  const service = await startServiceProcess(dataDir, { ...env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` });
   try {
     await sleep(SETTLE_MS);
     const idleKiB = await memoryKiB(service.pid, 'VmRSS');
     const idle = await breakdownOf(service);
     console.log(`[memory] ${label}: idle ${mib(idleKiB)} MiB; ${CYCLES} tenant create/destroy cycles, ${CONCURRENT_CYCLES} at a time`);
     const started = performance.now();
-    const queue = Array.from({ length: CYCLES }, (_, index) => `mem-${index}`);
+    // The first alone: it loads Pulumi's modules (the first engine run needs them), once per process.
+    await cycle(service, 'mem-0');
+    const afterFirstKiB = await memoryKiB(service.pid, 'VmRSS');
+    const queue = Array.from({ length: CYCLES - 1 }, (_, index) => `mem-${index + 1}`);
     await Promise.all(
       Array.from({ length: CONCURRENT_CYCLES }, async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) await cycle(service, id);
@@ -116,14 +178,16 @@ async function measure(label: string, env: Record<string, string>, work: string,
     const cycleSeconds = (performance.now() - started) / 1000;
     await sleep(SETTLE_MS);
     const afterCyclesKiB = await memoryKiB(service.pid, 'VmRSS');
-    console.log(`[memory] ${label}: after the cycles ${mib(afterCyclesKiB)} MiB (${cycleSeconds.toFixed(0)} s); seeding the read load`);
+    console.log(`[memory] ${label}: after the first cycle ${mib(afterFirstKiB)} MiB, after all ${mib(afterCyclesKiB)} MiB (${cycleSeconds.toFixed(0)} s); a heap snapshot, then the read load`);
+    const cyclesHeap = await heapSnapshot(service, snapshots);
     const routes = await readLoad.seed(service, dataDir);
     await resetPeakMemory(service.pid);
     await readLoad.drive(service, routes);
     const peakKiB = await memoryKiB(service.pid, 'VmHWM');
     const loaded = await breakdownOf(service);
-    console.log(`[memory] ${label}: peak under the read load ${mib(peakKiB)} MiB`);
-    return { idleKiB, afterCyclesKiB, peakKiB, cycleSeconds, idle, loaded };
+    console.log(`[memory] ${label}: peak under the read load ${mib(peakKiB)} MiB; a heap snapshot`);
+    const loadedHeap = await heapSnapshot(service, snapshots);
+    return { idleKiB, afterFirstKiB, afterCyclesKiB, peakKiB, cycleSeconds, idle, loaded, cyclesHeap, loadedHeap };
   } finally {
     await stopServiceProcess(service);
   }
@@ -167,6 +231,8 @@ async function runMemoryBench(readLoad: ReadLoad): Promise<void> {
       '|---|---|---|---|',
       row('idle RSS after start', GOALS.idleMiB, (r) => r.idleKiB),
       row(`growth over ${CYCLES} tenant create/destroy cycles`, GOALS.growthMiB, (r) => Math.max(0, r.afterCyclesKiB - r.idleKiB)),
+      row(`  of it, the first cycle (Pulumi's modules load)`, GOALS.growthMiB, (r) => Math.max(0, r.afterFirstKiB - r.idleKiB)),
+      row(`  of it, the other ${CYCLES - 1} cycles`, GOALS.growthMiB, (r) => Math.max(0, r.afterCyclesKiB - r.afterFirstKiB)),
       row(`peak RSS under the read load (${READ_LOAD.connections} connections)`, GOALS.peakMiB, (r) => r.peakKiB),
     ].join('\n');
     const f = (value: number) => value.toFixed(0);
@@ -180,6 +246,16 @@ async function runMemoryBench(readLoad: ReadLoad): Promise<void> {
       breakdownRow('service on PGlite, after the read load', pglite.loaded),
       breakdownRow('service on PostgreSQL, idle', server.idle),
       breakdownRow('service on PostgreSQL, after the read load', server.loaded),
+    ].join('\n');
+    const heapRows = (name: string, heap: HeapSummary) =>
+      `| ${name} | ${f(heap.rssAfterMiB)} | ${f(heap.heapMiB)} | ${heap.kinds.map(([kind, size]) => `${kind.replaceAll('|', '\\|')} ${size.toFixed(1)}`).join('; ')} |`;
+    const heaps = [
+      '| process, when | RSS after the GC | heap after the GC | biggest kinds of object (self size, MiB) |',
+      '|---|---|---|---|',
+      heapRows('service on PGlite, after the cycles', pglite.cyclesHeap),
+      heapRows('service on PGlite, after the read load', pglite.loadedHeap),
+      heapRows('service on PostgreSQL, after the cycles', server.cyclesHeap),
+      heapRows('service on PostgreSQL, after the read load', server.loadedHeap),
     ].join('\n');
     const text = [
       '# Memory: the compiled service (node dist/main.js)',
@@ -195,6 +271,10 @@ async function runMemoryBench(readLoad: ReadLoad): Promise<void> {
       'The service rows read its own /metrics (prom-client: V8 heap, external memory) and /proc/<pid>/smaps_rollup; the baselines are node processes of their own (process.memoryUsage()).',
       '',
       breakdown,
+      '',
+      '## Heap snapshots (SIGUSR2: V8 runs a full GC, then writes the snapshot)',
+      '',
+      heaps,
       '',
     ].join('\n');
     console.log(`\n${text}`);

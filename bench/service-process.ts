@@ -18,7 +18,8 @@ export async function startServiceProcess(dataDir: string, env: Record<string, s
   const port = await freePort();
   let s3Port = await freePort();
   while (s3Port === port) s3Port = await freePort();
-  const adminToken = randomBytes(24).toString('base64url');
+  // A token the caller passes is kept (a second process on the same data dir answers to the first one's).
+  const adminToken = env.THUMBFORGE_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
   const child = spawn(process.execPath, [COMPILED_MAIN], {
     cwd: projectRoot,
     env: {

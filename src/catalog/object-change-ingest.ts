@@ -6,10 +6,12 @@
 // tombstone, an output written for a deleted video is removed from the bucket, and an outcome
 // (meta.json, error.json, giving up) counts only when it is of the run the video waits for (its
 // regeneration, or the upload's own run). A status change is announced once, by whichever call
-// made it. It never answers an API read.
+// made it, in the change's own transaction: the change and its webhook event commit together (a
+// replica killed between them loses neither; a failed hand-over undoes the change, and the job's
+// retry makes both). It never answers an API read.
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import type { Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import {
   outputPrefix,
   parseThumbnailKey,
@@ -25,8 +27,8 @@ import * as records from './catalog-records.js';
 import type { ObjectChange } from './catalog-queue.js';
 import type { CatalogVideo } from './catalog-types.js';
 
-/** Hands a video's status change to the webhooks (never throws: a failed hand-over is logged). */
-export type VideoAnnouncer = (type: Extract<WebhookEventType, `video.${string}`>, video: CatalogVideo) => Promise<void>;
+/** Hands a video's status change to the webhooks, in the change's transaction `tx`; a rejection rolls the change back with it. */
+export type VideoAnnouncer = (type: Extract<WebhookEventType, `video.${string}`>, video: CatalogVideo, tx: Queryable) => Promise<void>;
 
 /** What applying a change did, for the log and the tests. */
 export type IngestOutcome =
@@ -78,7 +80,7 @@ export type ChangeIngest = {
   thumbnailerGaveUp(bucket: string, videoKey: string, failure: { reason: string; regeneration: string | null }): Promise<IngestOutcome>;
 };
 
-export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; announce: VideoAnnouncer; logger: Pick<Logger, 'warn'> }): ChangeIngest {
+export function createChangeIngest(deps: { db: Pick<Database, 'query' | 'transaction'>; store: BucketObjects; announce: VideoAnnouncer; logger: Pick<Logger, 'warn'> }): ChangeIngest {
   const { db, store, announce } = deps;
 
   /** The video of `videoKey` in the catalog, recorded from the object itself when the catalog has not heard of it yet. */
@@ -99,9 +101,12 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
 
   /** Makes the video a tombstone (when it is live) and removes its outputs; announces the deletion once. */
   async function videoRemoved(tenantId: string, bucket: string, id: string, key: string): Promise<IngestOutcome> {
-    const removed = await records.tombstoneVideo(db, tenantId, id, key);
+    const removed = await db.transaction(async (tx) => {
+      const tombstone = await records.tombstoneVideo(tx, tenantId, id, key);
+      if (tombstone) await announce('video.deleted', tombstone.video, tx);
+      return tombstone;
+    });
     if (!removed) return 'nothing to record';
-    await announce('video.deleted', removed.video);
     // The video went from outside the API: its outputs go with it (late ones are removed as they come).
     await deleteUnder(store, bucket, outputPrefix(id));
     return 'video deleted';
@@ -128,24 +133,26 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
       }
     }
     // Only the run the video waits for: a meta.json of an earlier one (read late, or by a reconcile while a regeneration runs) changes nothing.
-    const ready = await records.markReady(db, tenantId, videoId, {
-      regeneration: meta.regeneration,
-      readyAt: new Date().toISOString(),
-      durationSeconds: meta.durationSeconds,
-      width: meta.width,
-      height: meta.height,
-      codec: meta.codec,
-      outputs: {
-        format: meta.format,
-        widths: meta.widths,
-        poster: { atSeconds: meta.atSeconds, score: meta.score },
-        ...(meta.storyboard && { storyboardSheets: meta.storyboard.sheets }),
-        preview: meta.preview !== null,
-      },
+    const ready = await db.transaction(async (tx) => {
+      const transition = await records.markReady(tx, tenantId, videoId, {
+        regeneration: meta.regeneration,
+        readyAt: new Date().toISOString(),
+        durationSeconds: meta.durationSeconds,
+        width: meta.width,
+        height: meta.height,
+        codec: meta.codec,
+        outputs: {
+          format: meta.format,
+          widths: meta.widths,
+          poster: { atSeconds: meta.atSeconds, score: meta.score },
+          ...(meta.storyboard && { storyboardSheets: meta.storyboard.sheets }),
+          preview: meta.preview !== null,
+        },
+      });
+      if (transition && transition.previous !== 'ready') await announce('video.ready', transition.video, tx);
+      return transition;
     });
-    if (!ready) return 'nothing to record';
-    if (ready.previous !== 'ready') await announce('video.ready', ready.video);
-    return 'ready';
+    return ready ? 'ready' : 'nothing to record';
   }
 
   async function failureArrived(tenantId: string, bucket: string, videoId: string, key: string): Promise<IngestOutcome> {
@@ -153,13 +160,17 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
     const state = failure.videoKey ? await ensureVideo(tenantId, bucket, failure.videoKey) : await records.videoState(db, tenantId, videoId);
     if (state === 'deleted') return removeLateOutput(bucket, key);
     if (state !== 'live') return 'video gone';
-    return failed(await records.markFailed(db, tenantId, videoId, failure, 'not-ready'));
+    return fail(tenantId, videoId, failure, 'not-ready');
   }
 
-  async function failed(transition: records.Transition | undefined): Promise<IngestOutcome> {
-    if (!transition) return 'nothing to record';
-    if (transition.previous !== 'failed') await announce('video.failed', transition.video);
-    return 'failed';
+  /** Marks the video failed (see records.markFailed's `from`) and announces it when that was a change, in one transaction. */
+  async function fail(tenantId: string, videoId: string, failure: { reason: string; regeneration: string | null }, from: 'not-ready' | 'pending'): Promise<IngestOutcome> {
+    const transition = await db.transaction(async (tx) => {
+      const made = await records.markFailed(tx, tenantId, videoId, failure, from);
+      if (made && made.previous !== 'failed') await announce('video.failed', made.video, tx);
+      return made;
+    });
+    return transition ? 'failed' : 'nothing to record';
   }
 
   async function removeLateOutput(bucket: string, key: string): Promise<IngestOutcome> {
@@ -209,7 +220,7 @@ export function createChangeIngest(deps: { db: Queryable; store: BucketObjects; 
       const videoId = videoIdOfKey(videoKey);
       if (!tenantId || !videoId) return 'no tenant';
       if ((await ensureVideo(tenantId, bucket, videoKey)) !== 'live') return 'video gone';
-      return failed(await records.markFailed(db, tenantId, videoId, failure, 'pending'));
+      return fail(tenantId, videoId, failure, 'pending');
     },
   };
 }

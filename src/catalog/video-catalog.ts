@@ -105,13 +105,8 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
   const { db, boss, store, logger } = options;
   await defineQueues(boss, catalogQueues({ heartbeatSeconds: options.heartbeatSeconds }));
 
-  const announce: VideoAnnouncer = async (type, video) => {
-    if (!options.webhooks) return;
-    try {
-      await options.webhooks.publish({ type, tenantId: video.tenantId, data: listItemOf(video) });
-    } catch (error) {
-      logger.error({ err: error, type, tenantId: video.tenantId, videoId: video.id }, 'webhook event not handed over: the catalog change stands');
-    }
+  const announce: VideoAnnouncer = async (type, video, tx) => {
+    await options.webhooks?.publish({ type, tenantId: video.tenantId, data: listItemOf(video) }, tx);
   };
   const ingest = createChangeIngest({ db, store, announce, logger });
   const reconcile = createCatalogReconcile({ db, store, ingest, logger });
@@ -159,7 +154,11 @@ export async function createVideoCatalog(options: VideoCatalogOptions): Promise<
         await db.transaction((tx) => records.reviveVideo(tx, tenantId, removed));
         throw error;
       }
-      await announce('video.deleted', removed.video);
+      // Only once the objects are gone: a failed removal revives the video, so the event cannot come
+      // first. A replica that dies in between loses this one event; the delete itself stands.
+      await db.transaction((tx) => announce('video.deleted', removed.video, tx)).catch((error: unknown) => {
+        logger.error({ err: error, tenantId, videoId: id }, 'video.deleted not handed over: the video is deleted all the same');
+      });
     },
 
     async regenerate(tenantId, id, regeneration, start) {

@@ -17,7 +17,15 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export type WebhookEvent = { type: WebhookEventType; tenantId: string; data: Record<string, unknown> };
 
 /**
- * Where producers hand events over. `publish` resolves once the event is durable (a delivery job
- * per matching endpoint); a producer logs a rejection and carries on, its own state change stands.
+ * A transaction the producer has open (src/db's Queryable inside `transaction`): an event published
+ * in it commits with the producer's own change, or not at all.
  */
-export type WebhookEventSink = { publish(event: WebhookEvent): Promise<void> };
+export type ProducerTransaction = { query<T extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]> };
+
+/**
+ * Where producers hand events over. `publish` resolves once the event is durable (a delivery job
+ * per matching endpoint). In the producer's transaction, a rejection undoes the producer's change
+ * too (the catalog's video events: its job retries both). Without one, a producer logs a rejection
+ * and carries on, its own state change stands.
+ */
+export type WebhookEventSink = { publish(event: WebhookEvent, transaction?: ProducerTransaction): Promise<void> };

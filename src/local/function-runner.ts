@@ -5,16 +5,17 @@
 // concurrency), completing the job only once the handler finished, so a job survives the service
 // being down or busy and a failure a retry may fix is retried with backoff, then dead-lettered.
 // versitygw never retries a delivery it could not make (the service down, or a 503 when the job
-// could not be sent): the reconcile is the backstop. It runs as a job (one at a time across
-// replicas) and sends a job for every video whose outputs are incomplete. A regeneration the
-// service asks for is a job too (sent in the service's transaction), invoking the tenant's function
-// by name with the S3 event of the stored video and the regeneration beside it, as the aws target's
-// asynchronous invoke does. Each invocation's
+// could not be sent), and under concurrent uploads it may name another bucket than the object's: the
+// reconcile is the backstop. It runs as a job (one at a time across replicas) and sends a job for
+// every video whose outputs are incomplete; a dead-lettered event whose object is not in the bucket
+// it names asks for one. A regeneration the service asks for is a job too (sent in the service's
+// transaction), invoking the tenant's function by name with the S3 event of the stored video and the
+// regeneration beside it, as the aws target's asynchronous invoke does. Each invocation's
 // outcome and duration are reported to the metrics it is handed, and a dead-lettered event to the
 // hook it is handed (the catalog shows that video failed).
 // It must never ack an event it has not made durable, never run an invocation outside a job, and
 // never treat a video with error.json as unfinished (a recorded failure is final).
-import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 import { z } from 'zod';
@@ -203,6 +204,24 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
     await invoke(fn, s3EventRecord(run, STORED_VIDEO_EVENT, options.connection.region), job.retryCount + 1, run.regeneration);
   }
 
+  /**
+   * Whether the event's object is missing from the bucket the event names: versitygw (1.8) builds an
+   * event's bucket name from the request path after the request ended, when its HTTP framework may
+   * have reused that memory for another request (same-length bucket names swap silently). Undefined
+   * when the store could not say.
+   */
+  async function missingFromItsBucket(event: ObjectEvent): Promise<boolean | undefined> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: event.bucket, Key: event.key }));
+      return false;
+    } catch (error) {
+      const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if ($metadata?.httpStatusCode === 404 || name === 'NotFound' || name === 'NoSuchBucket') return true;
+      log.warn({ bucket: event.bucket, key: event.key, err: message(error) }, 'could not check where a dead-lettered event’s object is');
+      return undefined;
+    }
+  }
+
   /** The trigger's videos without error.json that lack a thumbnail at one of the function's widths. */
   async function incompleteVideos(trigger: TriggerRegistration, fn: FunctionRegistration): Promise<StoredObject[]> {
     const videos: StoredObject[] = [];
@@ -284,6 +303,10 @@ export async function createFunctionRunner(options: FunctionRunnerOptions): Prom
         const event = readJobPayload(objectEventPayload, job!.data);
         log.error({ ...event }, 'object event dead-lettered after its retries: the next reconcile sends it again if its outputs are incomplete');
         await options.deadLettered?.({ bucket: event.bucket, key: event.key, regeneration: null }, lastFailure(job!.sourceOutput, job!.sourceRetryCount));
+        // Only then: a video that keeps failing where it is stays dead-lettered instead of going round again.
+        if (event.eventName.includes('ObjectCreated') && (await missingFromItsBucket(event))) {
+          await sendJob(boss, OBJECT_RECONCILE_QUEUE, reconcilePayload, { reason: 'a dead-lettered event named a bucket without its object' });
+        }
       });
       await boss.work(REGENERATIONS_DEAD_LETTER_QUEUE, { ...polling, includeMetadata: true }, async ([job]) => {
         const run = readJobPayload(regenerationJobPayload, job!.data);

@@ -1,13 +1,16 @@
 // The catalog applying object changes, with real parts: versitygw, PGlite with the job engine and
 // the catalog's workers. The store's own events go elsewhere here: the test queues each change
 // itself, so it chooses their order (late, twice, out of order) and waits for them to be applied.
-// What a change did is read back from the catalog, the bucket and a recording webhook sink.
+// What a change did is read back from the catalog, the bucket and a recording webhook sink; a sink
+// that refuses shows a status change and its event commit together.
 import t from 'tap';
 import { VideoNotFound, VideoPending } from '../../src/domain/errors.js';
 import { newRegenerationId } from '../../src/domain/thumbnail-regeneration.js';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { newVideoId, thumbnailErrorKey, thumbnailKey, thumbnailMetaKey, posterKey, videoKey, type ThumbnailMeta } from '../../src/domain/video-layout.js';
 import type { ObjectChange } from '../../src/catalog/catalog-queue.js';
+import { CATALOG_EVENTS_QUEUE } from '../../src/catalog/catalog-queue.js';
+import type { WebhookEvent, WebhookEventSink } from '../../src/domain/webhook-events.js';
 import { openTestCatalog, recordingSink, type CatalogOnDatabase } from '../helpers/catalog.js';
 import { startTestStore, testS3Client } from '../helpers/local-store.js';
 
@@ -271,4 +274,55 @@ t.test('object changes in any order, late and twice, and the webhook events they
     t.equal((await catalog.videos(tenantId, { limit: 100 })).items.length, before, 'nothing recorded: other keys, another bucket, a video whose object is not there');
     t.equal(sink.events.length, announced, 'nothing announced');
   });
+});
+
+t.test('a status change and its webhook event commit together: a refused hand-over undoes the change, and the retry makes both', async (t) => {
+  const store = await startTestStore(t);
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  let refusals = 0;
+  const events: WebhookEvent[] = [];
+  const sink: WebhookEventSink = {
+    publish: async (event) => {
+      if (refusals > 0) {
+        refusals -= 1;
+        throw new Error('the webhooks could not take the event');
+      }
+      events.push(event);
+    },
+  };
+  const fixture = await openTestCatalog(t, store.connection, { webhooks: sink });
+  const { catalog, bucket } = fixture;
+  const tenantId = fixture.tenant.id;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const upload = async (id: string) => {
+    const key = videoKey(id, 'clip.mp4');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(100, 7), ContentType: 'video/mp4' }));
+    await catalog.enqueue([{ bucket, at: new Date().toISOString(), change: 'created', key, size: 100 }]);
+    await fixture.caughtUp();
+    return key;
+  };
+
+  // Called directly: the refusal reaches the caller, and the video is as it was.
+  const stuck = newVideoId();
+  const stuckKey = await upload(stuck);
+  refusals = 1;
+  await t.rejects(catalog.thumbnailerGaveUp(bucket, stuckKey, { reason: 'the thumbnailer gave up', regeneration: null }), { message: 'the webhooks could not take the event' });
+  t.equal((await catalog.video(tenantId, stuck)).status, 'pending', 'still pending: the change went with the event');
+  await catalog.thumbnailerGaveUp(bucket, stuckKey, { reason: 'the thumbnailer gave up', regeneration: null });
+  t.equal((await catalog.video(tenantId, stuck)).status, 'failed');
+  t.same(events.map((event) => [event.type, event.data.id]), [['video.failed', stuck]], 'announced once it committed');
+
+  // As a queued change: the job fails, and its retry fails the video and announces it (a change
+  // committed without its event would have left nothing to announce on the retry).
+  const broken = newVideoId();
+  const brokenKey = await upload(broken);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: thumbnailErrorKey(broken), Body: JSON.stringify({ reason: 'moov atom not found', videoKey: brokenKey }) }));
+  refusals = 1;
+  await catalog.enqueue([{ bucket, at: new Date().toISOString(), change: 'created', key: thumbnailErrorKey(broken) }]);
+  await fixture.caughtUp();
+  t.match(await catalog.video(tenantId, broken), { status: 'failed', error: 'moov atom not found' });
+  t.same(events.filter((event) => event.data.id === broken).map((event) => event.type), ['video.failed'], 'announced by the retry, once');
+  const jobs = (await fixture.boss.findJobs(CATALOG_EVENTS_QUEUE)).filter((job) => (job.data as { key: string }).key === thumbnailErrorKey(broken));
+  t.same(jobs.map((job) => [job.state, job.retryCount]), [['completed', 1]], 'on its second attempt');
 });

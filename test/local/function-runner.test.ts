@@ -253,6 +253,58 @@ t.test('the reconcile finishes videos with missing widths, skips finished and fa
   t.same(reconciles.map((job) => job.state), ['completed'], 'the reconcile ran once');
 });
 
+t.test('an event naming another bucket than its object’s is dead-lettered, then finished where the object is; one that fails where it is stays dead', async (t) => {
+  // The store's own events are dropped: the runner hears only the misaddressed one, as versitygw sent it.
+  const hook = await runnerWebhook(t);
+  const store = await startTestStore(t, hook.url);
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  const [home, named] = ['tenant-home', 'tenant-named'];
+  for (const bucket of [home, named]) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await register(store.dataDir, bucket);
+  }
+  const video = await readFile(await makeVideo(await tempDir(t), { name: 'clip.mp4', seconds: 1 }));
+  const [misaddressed, failing] = [newVideoId(), newVideoId()];
+  for (const id of [misaddressed, failing]) await s3.send(new PutObjectCommand({ Bucket: home, Key: videoKey(id, 'clip.mp4'), Body: video }));
+  const gaveUp: string[] = [];
+  const { logger, invocations, entries } = recordingLogger();
+  const { runner, boss } = await openReplica(t, {
+    dataDir: store.dataDir,
+    connection: store.connection,
+    logger,
+    retry: { retryLimit: 1, retryDelaySeconds: 1 },
+    deadLettered: async (event) => void gaveUp.push(`${event.bucket} ${event.key}`),
+    // The real thumbnailer, except for one video whose every attempt fails as a transient error would.
+    handlerFor: (fn, client) => {
+      const real = createThumbnailHandler({ s3: client, settings: fn.settings });
+      return async (event, context) => {
+        if (event.Records[0]!.s3.object.key.includes(failing)) throw new Error('a failure a retry might fix');
+        return real(event, context);
+      };
+    },
+  });
+  const event = (bucket: string, id: string) => ({ Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: videoKey(id, 'clip.mp4'), size: video.length } } }] });
+  const failingKey = `${home} ${videoKey(failing, 'clip.mp4')}`;
+
+  await runner.accept(event(home, failing));
+  await settled(boss);
+  t.same(gaveUp, [failingKey], 'a video that fails where it is: dead-lettered');
+  t.same(await boss.findJobs(OBJECT_RECONCILE_QUEUE), [], 'and no reconcile asked for (its object is in its bucket)');
+
+  await runner.accept(event(named, misaddressed));
+  await settled(boss);
+  t.same(gaveUp.slice(1, 2), [`${named} ${videoKey(misaddressed, 'clip.mp4')}`], 'the misaddressed event: dead-lettered');
+  const reconciles = await boss.findJobs(OBJECT_RECONCILE_QUEUE);
+  t.same(reconciles.map((job) => [job.state, (job.data as { reason: string }).reason]), [['completed', 'a dead-lettered event named a bucket without its object']], 'then one reconcile, asked for by it');
+  t.ok(await exists(s3, home, thumbnailKey(misaddressed, 160, 'jpeg')), 'which finished the video in its own bucket');
+  t.notOk(await exists(s3, named, thumbnailKey(misaddressed, 160, 'jpeg')), 'nothing written in the bucket the event named');
+  // The reconcile also sent the failing video again (its outputs are incomplete): one more round, dead again, and no further reconcile.
+  t.same(gaveUp.slice(2), [failingKey], 'the failing video went round once more');
+  t.same(invocations().filter((entry) => String(entry.details.key).includes(failing)).map((entry) => entry.details.outcome), ['failed', 'failed', 'failed', 'failed'], 'two attempts a round');
+  t.ok(entries.some((entry) => entry.message === 'reconcile done'));
+});
+
 t.test('a job whose handler fails transiently is retried, and completes on the retry', async (t) => {
   const store = await startTestStore(t);
   const s3 = testS3Client(store);

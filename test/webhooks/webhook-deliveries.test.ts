@@ -4,8 +4,8 @@
 // it answers 2xx; one that keeps failing ends failed after its attempts; a waiting retry shows when
 // it is due, and a redelivery replaces it; deleting an endpoint or a tenant removes its deliveries
 // and a retry left waiting then sends nothing; signing secrets are sealed at rest, and one the
-// service cannot open is logged, not sent. The first part
-// runs on both database backends.
+// service cannot open is logged, not sent; an event published in the producer's transaction is
+// delivered once that commits, and never when it rolls back. The first part runs on both database backends.
 import t, { type Test } from 'tap';
 import { createJobEngine } from '../../src/db/job-engine.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -201,4 +201,24 @@ t.test('a waiting retry shows when it is due; a redelivery replaces it; deleting
   }, 'the attempt with the unopenable secret');
   t.match(unsigned, { status: 'pending', lastError: /cannot open the endpoint's signing secret/, log: [{ attempt: 1, error: /not sent/ }] });
   t.equal(receiver.received.length, sent, 'nothing was sent');
+});
+
+t.test("published in the producer's transaction: nothing when it rolls back, delivered once it commits", async (t) => {
+  const { db, boss, webhooks, deliveries, settled } = await openWebhooks(t, testBackends[0]!, { retryDelaySeconds: 1 });
+  const receiver = await startWebhookReceiver(t);
+  const { endpoint, secret } = await webhooks.endpoints.create('acme', { url: receiver.url });
+  receiver.secret = secret;
+
+  const refused = db.transaction(async (tx) => {
+    await webhooks.events.publish({ type: 'video.failed', tenantId: 'acme', data: { id: 'rolled-back' } }, tx);
+    throw new Error('the producer failed after publishing');
+  });
+  await t.rejects(refused, { message: 'the producer failed after publishing' });
+  t.same(await deliveries('acme', endpoint.id), [], 'no delivery');
+  t.same(await boss.findJobs(DELIVERIES_QUEUE), [], 'and no delivery job');
+
+  await db.transaction((tx) => webhooks.events.publish({ type: 'video.failed', tenantId: 'acme', data: { id: 'committed' } }, tx));
+  const [delivered] = await settled('acme', endpoint.id, 1);
+  t.match(delivered, { eventType: 'video.failed', status: 'delivered' });
+  t.same(receiver.received.map((received) => received.message?.data.id), ['committed'], 'the receiver got the committed event only');
 });
