@@ -101,12 +101,21 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
     }
   }
 
+  /**
+   * Whether the tenant's stack exists, asking the backend for that stack alone: listing them all
+   * reads every stack's checkpoint, one of which another operation may be writing at that moment.
+   */
   async function exists(tenantId: string, signal: AbortSignal): Promise<boolean> {
-    const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-ls-`));
+    const workDir = await mkdtemp(join(await ensuredWorkDirs(), `${tenantId}-exists-`));
     try {
       const ws = await (await automation()).LocalWorkspace.create(await workspace.options(tenantId, workDir));
-      const stacks = await boundedEngineCall(tenantId, signal, () => ws.listStacks());
-      return stacks.some((stack) => stack.name === tenantId || stack.name.endsWith(`/${tenantId}`));
+      return await boundedEngineCall(tenantId, signal, () => ws.selectStack(tenantId)).then(
+        () => true,
+        (error: unknown) => {
+          if (isStackMissing(error)) return false;
+          throw error;
+        },
+      );
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

@@ -1,11 +1,12 @@
 // The Automation API adapter: its bound on calls the API takes no signal for (stack ls/select/rm,
 // config, cancel, outputs): with the real CLI held mid-call by a backend that never answers, and
-// frozen there, the abort still ends the call and the CLI; and a stack left without its settings
-// by an attempt that lost the database is made anew rather than stuck.
+// frozen there, the abort still ends the call and the CLI; a stack left without its settings by an
+// attempt that lost the database is made anew rather than stuck; and whether a stack exists never
+// depends on another stack's checkpoint.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { engineRunsFor } from '../../src/stacks/engine-processes.js';
 import { TENANT_PROJECT, createTenantStacks } from '../../src/stacks/tenant-stacks.js';
@@ -25,15 +26,17 @@ t.test('an aborted signal ends a call whose CLI hangs, and the CLI with it', asy
   const stacks = createTenantStacks({ ...env, scratchDir: join(env.dataDir, 'scratch') });
   t.notOk(await stacks.exists('acme', AbortSignal.timeout(300_000)), 'no stack yet (and the backend is set up)');
 
-  // The dead backend: the stack's checkpoint is a FIFO nobody writes to, so `stack ls`, which reads
-  // every checkpoint, blocks in that read for as long as the test wants, whatever the machine's load.
+  // The dead backend: the stack's checkpoint is a FIFO nobody writes to, so the first call that reads
+  // it (a refresh of a stack without saved settings removes it: `stack rm` reads whether it is empty)
+  // blocks in that read for as long as the test wants, whatever the machine's load.
   const checkpoint = join(env.dataDir, 'state', '.pulumi', 'stacks', TENANT_PROJECT, 'acme.json');
   await mkdir(dirname(checkpoint), { recursive: true });
   execFileSync('mkfifo', [checkpoint]);
 
   const controller = new AbortController();
   let outcome: unknown;
-  const settled = stacks.exists('acme', controller.signal).then(
+  const context = { tenantId: 'acme', settings: DEFAULT_THUMBNAIL_SETTINGS, saveStackSettings: async () => {} };
+  const settled = stacks.refresh(context, { signal: controller.signal }).then(
     () => (outcome = 'resolved'),
     (error: unknown) => (outcome = error),
   );
@@ -72,4 +75,19 @@ t.test('a stack whose settings were never saved (the attempt lost its database) 
   const outputs = await stacks.up({ ...lost, saveStackSettings: async (settings) => void (saved = settings) }, { signal });
   t.equal(outputs.bucket, bucketName('acme'), 'the next up, still with no settings, succeeds');
   t.match(saved, { encryptionSalt: /^v1:/ }, 'and saves the new stack’s salt');
+});
+
+t.test('whether a stack exists is asked of that stack alone: a checkpoint being written elsewhere does not fail it', async (t) => {
+  const env = await localTestTarget(t);
+  const stacks = createTenantStacks({ ...env, scratchDir: join(env.dataDir, 'scratch') });
+  const signal = AbortSignal.timeout(300_000);
+  t.notOk(await stacks.exists('acme', signal), 'no stack yet');
+  // Another tenant's checkpoint as a reader may find it mid-write: empty. Listing the stacks reads it and fails.
+  const other = join(env.dataDir, 'state', '.pulumi', 'stacks', TENANT_PROJECT, 'globex.json');
+  await mkdir(dirname(other), { recursive: true });
+  await writeFile(other, '');
+  t.notOk(await stacks.exists('acme', signal), 'still no stack, and no error');
+  await stacks.up({ tenantId: 'acme', settings: DEFAULT_THUMBNAIL_SETTINGS, saveStackSettings: async () => {} }, { signal });
+  t.ok(await stacks.exists('acme', signal), 'once made, it exists');
+  t.equal(await readFile(other, 'utf8'), '', 'the other checkpoint was not touched');
 });
