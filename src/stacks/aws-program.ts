@@ -4,7 +4,8 @@
 // CORS rule (when the service names the console's origins), and the EventBridge rule that sends
 // the bucket's catalog events to the shared queue.
 // It never builds an image (the platform stack does) and never uses bucket.onObjectCreated,
-// which attaches broad managed policies; every grant names this tenant's bucket prefixes only.
+// which attaches broad managed policies; every grant names this tenant's bucket prefixes, its log
+// group or the failures queue only.
 //
 // Catalog events and the overlap rule: S3 refuses a notification configuration whose entries
 // overlap (a shared event type and prefix/suffix filters that could match the same key), and the

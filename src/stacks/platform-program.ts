@@ -1,7 +1,8 @@
 // The shared platform program: builds the thumbnailer image (src/lambda-image/Dockerfile) once and
 // pushes it to ECR, and owns the catalog events queue every tenant's EventBridge rule targets and
 // the thumbnailer failures queue every tenant function's failure destination sends to. Tenant
-// stacks only reference its outputs; nothing per tenant may build an image or change a queue's policy. The image copies the compiled handler, so `npm run build` runs before this program.
+// stacks only reference its outputs; nothing per tenant may build an image or change a queue's
+// policy. The image copies the compiled handler, so `npm run build` runs before this program.
 import { join } from 'node:path';
 import { CATALOG_RULE_PREFIX, EVENTS_QUEUE_MAX_RECEIVES, thumbnailerFailuresQueue, type EventsQueue } from '../domain/events-queue.js';
 import { projectRoot } from '../domain/toolchain.js';
