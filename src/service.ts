@@ -1,8 +1,8 @@
 // The composition root of a running thumbforge replica: it starts the parts in the order they
 // depend on each other (secrets, HTTP, database and migrations, object store, job engine and its
 // queues, the webhooks and their workers, the tenant lifecycle and its workers, the storage
-// adapter, the video catalog and what feeds it (the local function runner's deliveries or the aws
-// events queue), direct uploads and their expiry worker), says when it is ready, and stops them in
+// adapter, the video catalog and what feeds it (the local function runner's deliveries, or on aws
+// the events queue and the thumbnailer failures queue), direct uploads and their expiry worker), says when it is ready, and stops them in
 // bounded phases: HTTP first, then workers (webhook attempts in flight are ended and retried
 // later; running operations get a grace, then are handed over), then the job engine, the store
 // and the database. It never leaves an orphan process behind. It makes
@@ -26,7 +26,8 @@ import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import { createObjectStorage } from './server/storage/object-storage.js';
 import { changesOf, createVideoCatalog } from './catalog/video-catalog.js';
-import { startSqsEventConsumer } from './catalog/sqs-event-consumer.js';
+import { startCatalogEventsConsumer, startThumbnailerFailuresConsumer } from './catalog/sqs-event-consumer.js';
+import { thumbnailerFailuresQueue } from './domain/events-queue.js';
 import type { ServiceDependencies } from './server/plugins/services.js';
 import { startDirectUploads } from './server/videos/direct-uploads.js';
 import { lambdaRegenerations } from './server/videos/regeneration-runs.js';
@@ -232,14 +233,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
       provide({ ...served, startRegeneration: (run, tx) => runner.regenerate(run, tx), acceptObjectEvent: (event) => runner.accept(event) });
     } else {
       const sqs = new SQSClient({ region: config.awsRegion });
-      const consumer = startSqsEventConsumer({
-        sqs,
-        queueUrl: config.eventsQueue!.url,
-        deliver: (changes) => catalog.enqueue(changes),
-        logger: log.child({ component: 'catalog-events' }),
-      });
+      const consumers = [
+        startCatalogEventsConsumer({ sqs, queueUrl: config.eventsQueue!.url, catalog, logger: log.child({ component: 'catalog-events' }) }),
+        // The runs the thumbnailer failed for good (each function's failure destination): their videos show failed.
+        startThumbnailerFailuresConsumer({ sqs, queueUrl: thumbnailerFailuresQueue(config.eventsQueue!).url, catalog, logger: log.child({ component: 'thumbnailer-failures' }) }),
+      ];
       stopWorkers.unshift(async () => {
-        await consumer.stop();
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
         sqs.destroy();
       });
       // A regeneration's invoke is made inside a database transaction: bounded like a store request.

@@ -74,6 +74,8 @@ t.test('malformed aws settings are named with what was expected', async (t) => {
     ['THUMBFORGE_TARGET', 'gcp', /THUMBFORGE_TARGET/],
     ['THUMBFORGE_EVENTS_QUEUE_URL', 'arn:aws:sqs:eu-west-1:123456789012:q', /THUMBFORGE_EVENTS_QUEUE_URL: must be an SQS queue URL/],
     ['THUMBFORGE_EVENTS_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/q', /THUMBFORGE_EVENTS_QUEUE_URL: must be a queue in AWS_REGION/],
+    // The failures queue is named `<name>-failures`, and SQS names end at 80 characters.
+    ['THUMBFORGE_EVENTS_QUEUE_URL', `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(72)}`, /THUMBFORGE_EVENTS_QUEUE_URL: must be an SQS queue URL/],
   ];
   for (const [variable, value, expected] of cases) {
     t.match(configError({ ...AWS_ENV, [variable]: value }), expected, `${variable}=${value}`);
@@ -85,6 +87,7 @@ t.test('malformed aws settings are named with what was expected', async (t) => {
     name: 'thumbforge-catalog-events',
     arn: 'arn:aws:sqs:eu-west-1:123456789012:thumbforge-catalog-events',
   }, 'the events queue and the ARN its URL stands for');
+  t.equal(loadConfig({ ...AWS_ENV, THUMBFORGE_EVENTS_QUEUE_URL: `https://sqs.eu-west-1.amazonaws.com/123456789012/${'q'.repeat(71)}` }).eventsQueue?.name.length, 71, 'the longest name that leaves room for its failures queue');
   const uri = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:' + 'a'.repeat(64);
   t.equal(loadConfig({ ...AWS_ENV, THUMBFORGE_IMAGE_URI: uri }).imageUri, uri, 'a digest-pinned URI is accepted');
 });

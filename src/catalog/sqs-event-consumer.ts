@@ -1,14 +1,18 @@
-// The aws target's intake of catalog events: long-polls the shared SQS queue the tenant buckets'
-// EventBridge rules feed, hands each S3 "Object Created" / "Object Deleted" event to the catalog
-// as a durable change, and deletes a message only once the catalog has it (a message it could not
-// hand over comes back after the visibility timeout, and after its receives to the dead-letter
-// queue). A message that is not such an event is logged and deleted: no retry would help. It
-// stops on shutdown (the poll in flight is aborted) and never reads a bucket.
+// The aws target's intake from the catalog's two SQS queues: the events queue (each S3 "Object
+// Created" / "Object Deleted" event the tenant buckets' EventBridge rules send becomes a durable
+// change) and the thumbnailer failures queue (each failure destination's record, read by
+// thumbnailer-failure-record.ts, fails the videos waiting for that run). Each queue is long-polled
+// and read for its own kind of message only. A message is deleted only once the catalog has what
+// it carries (one it could not hand over comes back after the visibility timeout, and after its
+// receives to the dead-letter queue); one that carries nothing of its kind is logged and deleted:
+// no retry would help. It stops on shutdown (the poll in flight is aborted) and never reads a bucket.
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ObjectChange, ObjectChangeKind } from './catalog-queue.js';
+import { gaveUpOfMessage } from './thumbnailer-failure-record.js';
+import type { VideoCatalog } from './video-catalog.js';
 
 /** SQS's longest long poll. */
 const WAIT_SECONDS = 20;
@@ -49,13 +53,33 @@ export function changeOfMessage(body: string | undefined): ObjectChange | undefi
 
 export type SqsEventConsumer = { stop(): Promise<void> };
 
-export function startSqsEventConsumer(options: {
-  sqs: SQSClient;
-  queueUrl: string;
-  /** Resolves once the changes are durable (the catalog's jobs); a rejection leaves the message in the queue. */
-  deliver(changes: ObjectChange[]): Promise<void>;
-  logger: Pick<Logger, 'warn' | 'error'>;
-}): SqsEventConsumer {
+type ConsumerOptions = { sqs: SQSClient; queueUrl: string; logger: Pick<Logger, 'warn' | 'error'> };
+
+/** The catalog events queue: each change is queued as the catalog's job (a rejection leaves the message). */
+export function startCatalogEventsConsumer(options: ConsumerOptions & { catalog: Pick<VideoCatalog, 'enqueue'> }): SqsEventConsumer {
+  return startSqsEventConsumer({ ...options, read: changeOfMessage, deliver: (change) => options.catalog.enqueue([change]) });
+}
+
+/** The thumbnailer failures queue: each video the record names shows failed once the catalog has recorded it. */
+export function startThumbnailerFailuresConsumer(options: ConsumerOptions & { catalog: Pick<VideoCatalog, 'thumbnailerGaveUp'> }): SqsEventConsumer {
+  return startSqsEventConsumer({
+    ...options,
+    read: gaveUpOfMessage,
+    deliver: async (videos) => {
+      // In order; when one fails, the message comes again and the catalog takes the others twice harmlessly.
+      for (const { bucket, videoKey, reason, regeneration } of videos) await options.catalog.thumbnailerGaveUp(bucket, videoKey, { reason, regeneration });
+    },
+  });
+}
+
+function startSqsEventConsumer<T>(
+  options: ConsumerOptions & {
+    /** What a message's body carries for the catalog, or undefined when it carries nothing (the message is deleted). */
+    read(body: string | undefined): T | undefined;
+    /** Resolves once the catalog has it durably; a rejection leaves the message in the queue. */
+    deliver(carried: T): Promise<void>;
+  },
+): SqsEventConsumer {
   const { sqs, queueUrl, logger } = options;
   const stopping = new AbortController();
 
@@ -63,17 +87,17 @@ export function startSqsEventConsumer(options: {
   async function handled(messages: Message[]): Promise<Message[]> {
     const done: Message[] = [];
     for (const message of messages) {
-      const change = changeOfMessage(message.Body);
-      if (!change) {
-        logger.warn({ messageId: message.MessageId }, 'catalog events queue: a message that is not an S3 object event, deleted');
+      const carried = options.read(message.Body);
+      if (carried === undefined) {
+        logger.warn({ messageId: message.MessageId }, 'a message that carries nothing for the catalog, deleted');
         done.push(message);
         continue;
       }
       try {
-        await options.deliver([change]);
+        await options.deliver(carried);
         done.push(message);
       } catch (error) {
-        logger.error({ err: error, messageId: message.MessageId }, 'catalog event not queued: the message comes back after its visibility timeout');
+        logger.error({ err: error, messageId: message.MessageId }, 'not handed to the catalog: the message comes back after its visibility timeout');
       }
     }
     return done;
@@ -83,10 +107,10 @@ export function startSqsEventConsumer(options: {
     if (messages.length === 0) return;
     try {
       const answer = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
-      // Delivered again later: applying a change twice is harmless.
-      if (answer.Failed?.length) logger.warn({ failed: answer.Failed.length }, 'catalog events queue: some messages were not deleted and will come again');
+      // Delivered again later: the catalog takes a change, or a giving up, twice harmlessly.
+      if (answer.Failed?.length) logger.warn({ failed: answer.Failed.length }, 'some messages were not deleted and will come again');
     } catch (error) {
-      logger.warn({ err: error }, 'catalog events queue: messages not deleted; they will come again');
+      logger.warn({ err: error }, 'messages not deleted; they will come again');
     }
   }
 
@@ -100,7 +124,7 @@ export function startSqsEventConsumer(options: {
         pause = RECEIVE_BACKOFF_MS.first;
       } catch (error) {
         if (stopping.signal.aborted) break;
-        logger.warn({ err: error, retryInMs: pause }, 'catalog events queue: receive failed');
+        logger.warn({ err: error, retryInMs: pause }, 'receive failed');
         await sleep(pause, undefined, { signal: stopping.signal }).catch(() => undefined);
         pause = Math.min(pause * 2, RECEIVE_BACKOFF_MS.max);
         continue;

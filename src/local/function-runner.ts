@@ -24,6 +24,7 @@ import { defineQueues, readJobPayload, sendJob, type SendJobOptions } from '../d
 import { findFunction, findTrigger, listFunctions, listTriggers, type FunctionRegistration, type TriggerRegistration } from '../domain/local-registrations.js';
 import { createS3Client, type S3Connection } from '../domain/s3-connection.js';
 import type { Regeneration, RegenerationRun } from '../domain/thumbnail-regeneration.js';
+import { thumbnailerGaveUpReason } from '../domain/thumbnailer-gave-up.js';
 import { thumbnailErrorKey, thumbnailKey, videoIdOfKey } from '../domain/video-layout.js';
 import { createThumbnailHandler, type RecordResult, type ThumbnailHandler, type ThumbnailLogger } from '../lambda-image/handler.js';
 import {
@@ -125,8 +126,7 @@ class InvocationTimedOut extends Error {}
 /** A dead letter's reason: the last attempt's error as the job engine kept it (`output.message`). */
 function lastFailure(output: object | null, retries: number | null): string {
   const text = (output as { message?: unknown } | null)?.message;
-  const attempts = (retries ?? 0) + 1;
-  return `the thumbnailer gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}${typeof text === 'string' && text ? `: ${text}` : ''}`;
+  return thumbnailerGaveUpReason((retries ?? 0) + 1, typeof text === 'string' ? { error: text } : {});
 }
 
 const silent: ThumbnailLogger = { info() {}, warn() {}, error() {} };

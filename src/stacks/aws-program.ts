@@ -1,8 +1,11 @@
 // The aws target's tenant program: a private, encrypted bucket, a least-privilege role, a log
-// group, the image-based thumbnailer Lambda, its S3 invoke permission, the bucket notification,
-// the console's CORS rule (when the service names the console's origins), and the EventBridge rule that sends the bucket's catalog events to the shared queue.
+// group, the image-based thumbnailer Lambda, its asynchronous-invocation settings (retries, event
+// age, the failure destination), its S3 invoke permission, the bucket notification, the console's
+// CORS rule (when the service names the console's origins), and the EventBridge rule that sends
+// the bucket's catalog events to the shared queue.
 // It never builds an image (the platform stack does) and never uses bucket.onObjectCreated,
-// which attaches broad managed policies; every grant names this tenant's bucket prefixes only.
+// which attaches broad managed policies; every grant names this tenant's bucket prefixes, its log
+// group or the failures queue only.
 //
 // Catalog events and the overlap rule: S3 refuses a notification configuration whose entries
 // overlap (a shared event type and prefix/suffix filters that could match the same key), and the
@@ -14,6 +17,14 @@
 // one queue the platform stack owns. That queue's policy (src/stacks/platform-program.ts) lets
 // EventBridge send only from rules named CATALOG_RULE_PREFIX* in this account and region. The
 // Lambda keeps its direct S3 trigger and the S3 event shape its handler reads.
+//
+// The failure destination: an invocation (S3's, or a regeneration's) whose retries are spent, or
+// that waited too long, is sent as Lambda's invocation record to the platform's thumbnailer
+// failures queue, from which the catalog marks the video failed. Lambda sends it with the
+// function's role, so the role may send to that queue, and to nothing else. Not to the catalog
+// events queue: this role runs ffmpeg on whatever a tenant uploads, and a role that may send there
+// could hand the catalog S3 events for any tenant's bucket (a deletion the catalog acts on). On the
+// failures queue the worst a forged record can do is fail a pending video whose key it knows.
 import * as pulumi from '@pulumi/pulumi';
 import * as aws from '@pulumi/aws';
 import { storyboardIndexKey, THUMBNAIL_PREFIX, thumbnailMetaKey, VIDEO_PREFIX } from '../domain/video-layout.js';
@@ -35,12 +46,24 @@ export type AwsTenantProgramInput = Pick<AwsTarget, 'image' | 'deleteTimeoutSeco
   settings: ThumbnailSettings;
   region: string;
   eventsQueueArn: string;
+  /** The platform's thumbnailer failures queue (thumbnailerFailuresQueue in src/domain/events-queue.ts). */
+  failuresQueueArn: string;
   /** THUMBFORGE_CONSOLE_ORIGIN: none, no CORS rule (API clients outside a browser need none). */
   consoleOrigins?: string[];
 };
 
 /** The outputs a thumbnailer run reads back, as IAM patterns (any video id): meta.json and storyboard.json. */
 const RUN_RECORD_PATTERNS = [thumbnailMetaKey('*'), storyboardIndexKey('*')];
+
+/** Lambda's default, stated: a run that throws is tried twice more (a minute, then two, apart), then its record goes to the failure destination. */
+export const THUMBNAILER_RETRY_ATTEMPTS = 2;
+/**
+ * Lambda's longest. The age only ends an event Lambda could not run in time (throttled by the
+ * account's concurrency, a backlog of uploads): waiting then is what lets the video succeed, and a
+ * run that keeps failing ends by its retries (3 × the timeout and 3 minutes of waits, 48 minutes)
+ * well before it, with its error. Shorter than that span, the age would cut retries short.
+ */
+export const THUMBNAILER_EVENT_AGE_SECONDS = 6 * 3600;
 
 /** The EventBridge event types S3 sends for the catalog's changes. */
 export const CATALOG_EVENT_TYPES = ['Object Created', 'Object Deleted'];
@@ -54,7 +77,7 @@ function imageUri(image: AwsTarget['image']): pulumi.Input<string> {
   return 'uri' in image ? image.uri : new pulumi.StackReference(image.platformStack).requireOutput(PLATFORM_IMAGE_OUTPUT).apply(String);
 }
 
-export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn, deleteTimeoutSeconds, consoleOrigins = [] }: AwsTenantProgramInput) {
+export function awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn, failuresQueueArn, deleteTimeoutSeconds, consoleOrigins = [] }: AwsTenantProgramInput) {
   return async (): Promise<{ [K in keyof TenantOutputs]: pulumi.Output<string> }> => {
     const { accountId } = await aws.getCallerIdentity();
 
@@ -129,6 +152,8 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
           // A run reads back what the video's earlier run recorded: the regeneration it repeats, the storyboard it keeps.
           { Sid: 'ReadRunRecords', Effect: 'Allow', Action: ['s3:GetObject'], Resource: RUN_RECORD_PATTERNS.map((pattern) => pulumi.interpolate`${bucket.arn}/${pattern}`) },
           { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [pulumi.interpolate`${logGroup.arn}:*`] },
+          // The failure destination sends with this role (SSE-SQS asks no KMS grant of the sender).
+          { Sid: 'ReportFailures', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [failuresQueueArn] },
         ],
       }),
     });
@@ -149,6 +174,18 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
       },
       // The role must carry its policy before the first invocation can write thumbnails or logs.
       { dependsOn: [rolePolicy, logGroup] },
+    );
+
+    // Not taggable. Lambda checks the role may send to the destination when this is saved: after the policy.
+    const invokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+      'function-async-invocations',
+      {
+        functionName: thumbnailer.name,
+        maximumRetryAttempts: THUMBNAILER_RETRY_ATTEMPTS,
+        maximumEventAgeInSeconds: THUMBNAILER_EVENT_AGE_SECONDS,
+        destinationConfig: { onFailure: { destination: failuresQueueArn } },
+      },
+      { dependsOn: [rolePolicy] },
     );
 
     const permission = new aws.lambda.Permission('function-invoke-from-bucket', {
@@ -173,7 +210,8 @@ export function awsTenantProgram({ tenantId, settings, region, image, eventsQueu
         eventbridge: true,
       },
       // S3 validates the destination when the notification is saved: the permission must exist first.
-      { dependsOn: [permission] },
+      // And no upload is run before a run that fails for good has somewhere to go.
+      { dependsOn: [permission, invokeConfig] },
     );
 
     const catalogRule = new aws.cloudwatch.EventRule('catalog-events', {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { EngineEvent, PulumiFn, Stack, StackSettings } from '@pulumi/pulumi/automation/index.js';
 import { automation, isStackMissing } from './automation.js';
 import type { ThumbnailSettings } from '../domain/thumbnail-settings.js';
+import { thumbnailerFailuresQueue } from '../domain/events-queue.js';
 import type { DriftReport, PreviewResult, TenantOutputs } from './tenant-outputs.js';
 import { backendUrl, engineDirs, type TenantTarget } from './tenant-target.js';
 import { createEngineWorkspace } from './engine-workspace.js';
@@ -58,6 +59,7 @@ export function createTenantStacks(deps: { target: TenantTarget; dataDir: string
             image: target.image,
             deleteTimeoutSeconds: target.deleteTimeoutSeconds,
             eventsQueueArn: target.eventsQueue.arn,
+            failuresQueueArn: thumbnailerFailuresQueue(target.eventsQueue).arn,
             consoleOrigins: target.consoleOrigins,
           })();
   }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/domain/toolchain.js';
 import { bucketName, catalogRuleName, functionName, logGroupName, roleName } from '../../src/stacks/tenant-resource-names.js';
+import { parseEventsQueueUrl, thumbnailerFailuresQueue } from '../../src/domain/events-queue.js';
 
 type Statement = {
   Sid: string;
@@ -97,6 +98,9 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   t.ok(allows('s3:GetObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'sign thumbnail links');
   t.ok(allows('lambda:CreateFunction', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`));
   t.ok(allows('lambda:AddPermission', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`));
+  for (const action of ['Put', 'Get', 'Update', 'Delete']) {
+    t.ok(allows(`lambda:${action}FunctionEventInvokeConfig`, `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`), `${action} the function's failure destination and retries`);
+  }
   t.ok(allows('iam:CreateRole', `arn:aws:iam::${accountId}:role/${roleName(tenant)}`));
   t.ok(allows('iam:PutRolePolicy', `arn:aws:iam::${accountId}:role/${roleName(tenant)}`));
   t.ok(allows('logs:CreateLogGroup', `arn:aws:logs:${region}:${accountId}:log-group:${logGroupName(tenant)}`));
@@ -106,6 +110,10 @@ t.test("the tenant program's resource names fall inside the policy", async (t) =
   const queue = `arn:aws:sqs:${region}:${accountId}:${EVENTS_QUEUE}`;
   t.ok(['sqs:ReceiveMessage', 'sqs:DeleteMessage'].every((action) => allows(action, queue)), 'consume the catalog events queue');
   t.ok(allows('sqs:SetQueueAttributes', queue) && allows('sqs:CreateQueue', `${queue}-dead`), 'the platform stack sets up the queue and its dead letter');
+  const failures = thumbnailerFailuresQueue(parseEventsQueueUrl(`https://sqs.${region}.amazonaws.com/${accountId}/${EVENTS_QUEUE}`)!).arn;
+  t.ok(['sqs:ReceiveMessage', 'sqs:DeleteMessage'].every((action) => allows(action, failures)), 'consume the thumbnailer failures queue, by the name the tenant program gives it');
+  t.ok(allows('sqs:CreateQueue', failures) && allows('sqs:SetQueueAttributes', failures), 'the platform stack sets it up');
+  t.notOk(allows('sqs:SendMessage', failures), 'only the tenant functions send to it');
   t.ok(allows('s3:DeleteObject', `${bucket}/thumbnails/01J/w320.jpeg`), 'DELETE /videos/:id removes outputs');
   t.ok(allows('lambda:InvokeFunction', `arn:aws:lambda:${region}:${accountId}:function:${functionName(tenant)}`), "POST /videos/:id/regenerate invokes the tenant's function");
 

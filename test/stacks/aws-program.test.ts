@@ -1,15 +1,17 @@
 // The aws tenant program and the platform program under Pulumi's runtime mocks: nothing talks to
 // AWS. The tests assert the resource graph and its values, not just that the program runs: among
 // them that no two entries of the bucket notification overlap (S3 refuses such a configuration),
-// and that the catalog's events reach the shared queue through a rule its policy admits.
+// that the catalog's events reach the shared queue through a rule its policy admits, and that a
+// run whose retries are spent reaches the failures queue, which only that grant lets the role send to.
 import t from 'tap';
 import * as pulumi from '@pulumi/pulumi';
 import { TENANT_ID_MAX_LENGTH, isTenantId } from '../../src/domain/tenant-id.js';
 import { settingsToEnv, type ThumbnailSettings } from '../../src/domain/thumbnail-settings.js';
 import { THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../src/domain/video-layout.js';
-import { awsTenantProgram, tenantTags } from '../../src/stacks/aws-program.js';
+import { awsTenantProgram, tenantTags, THUMBNAILER_EVENT_AGE_SECONDS } from '../../src/stacks/aws-program.js';
 import { resourceDeleteTimeoutSeconds } from '../../src/stacks/tenant-target.js';
 import { platformProgram, THUMBNAILER_REPOSITORY } from '../../src/stacks/platform-program.js';
+import { THUMBNAILER_TIMEOUT_SECONDS } from '../../src/stacks/thumbnailer-function.js';
 import { platformStackName } from '../../src/stacks/platform-stack.js';
 import { loadConfig } from '../../src/config.js';
 import { awsTargetOf } from '../../src/service.js';
@@ -17,13 +19,14 @@ import { projectRoot } from '../../src/domain/toolchain.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AWS_NAME_LIMITS } from '../../src/stacks/tenant-resource-names.js';
-import { parseEventsQueueUrl } from '../../src/domain/events-queue.js';
+import { parseEventsQueueUrl, thumbnailerFailuresQueue } from '../../src/domain/events-queue.js';
 import { OBJECT_CREATED_EVENTS, videoTriggerFilters } from '../../src/stacks/trigger-filters.js';
 
 const ACCOUNT = '123456789012';
 const IMAGE = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/thumbnailer@sha256:abc`;
 const settings: ThumbnailSettings = { widths: [160, 480], format: 'webp', at: 3 };
 const EVENTS_QUEUE = parseEventsQueueUrl(`https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/thumbforge-catalog-events`)!;
+const FAILURES_QUEUE = thumbnailerFailuresQueue(EVENTS_QUEUE);
 const DELETE_TIMEOUT_SECONDS = resourceDeleteTimeoutSeconds(1800);
 /** A complete aws configuration, as loadConfig takes it. */
 const AWS_CONFIG_ENV = {
@@ -89,7 +92,16 @@ const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => outpu
 
 async function run(tenantId: string, region = 'eu-west-1', image: { uri: string } | { platformStack: string } = { uri: IMAGE }, consoleOrigins: string[] = []) {
   registered = [];
-  const outputs = await awsTenantProgram({ tenantId, settings, region, image, eventsQueueArn: EVENTS_QUEUE.arn, deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS, consoleOrigins })();
+  const outputs = await awsTenantProgram({
+    tenantId,
+    settings,
+    region,
+    image,
+    eventsQueueArn: EVENTS_QUEUE.arn,
+    failuresQueueArn: FAILURES_QUEUE.arn,
+    deleteTimeoutSeconds: DELETE_TIMEOUT_SECONDS,
+    consoleOrigins,
+  })();
   const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, output]) => [key, await value(output)])));
   // Registrations no output depends on (the notification is last in line) may still be on their way
   // to the mocks: wait for the runtime's RPC queue to drain, as it does itself before disconnecting.
@@ -113,6 +125,7 @@ t.test('exactly the tenant resources, with their protective settings', async (t)
       'aws:iam/role:Role',
       'aws:iam/rolePolicy:RolePolicy',
       'aws:lambda/function:Function',
+      'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig',
       'aws:lambda/permission:Permission',
       'aws:s3/bucket:Bucket',
       'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
@@ -152,14 +165,14 @@ t.test("with the console's origins configured, the bucket lets exactly them PUT 
   const cors = one('aws:s3/bucketCorsConfiguration:BucketCorsConfiguration').inputs;
   t.equal(cors.bucket, `acme-${ACCOUNT}-eu-west-1`, "the tenant's own bucket");
   t.same(cors.corsRules, [{ id: 'console', allowedOrigins: origins, allowedMethods: ['GET', 'HEAD', 'PUT'], allowedHeaders: ['*'], exposeHeaders: ['ETag'], maxAgeSeconds: 3600 }]);
-  t.equal(registered.length, 14, 'one resource more than without origins');
+  t.equal(registered.length, 15, 'one resource more than without origins');
 
   const config = loadConfig({ ...AWS_CONFIG_ENV, THUMBFORGE_CONSOLE_ORIGIN: origins.join(',') });
   t.same(awsTargetOf(config).consoleOrigins, origins, 'the service hands THUMBFORGE_CONSOLE_ORIGIN to the tenant program');
   t.same(awsTargetOf(loadConfig(AWS_CONFIG_ENV)).consoleOrigins, [], 'unset: none');
 });
 
-t.test('the role may read videos, write thumbnails of its own bucket, read back its run records and log to its own group, nothing more', async (t) => {
+t.test('the role may read videos, write thumbnails of its own bucket, read back its run records, log to its own group and report to the failures queue, nothing more', async (t) => {
   const { one } = await run('acme');
   const bucketArn = `arn:aws:s3:::acme-${ACCOUNT}-eu-west-1`;
   const logGroupArn = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/aws/lambda/thumbforge-acme`;
@@ -179,9 +192,13 @@ t.test('the role may read videos, write thumbnails of its own bucket, read back 
       [['s3:PutObject'], [`${bucketArn}/${THUMBNAIL_PREFIX}*`]],
       [['s3:GetObject'], [`${bucketArn}/${THUMBNAIL_PREFIX}*/meta.json`, `${bucketArn}/${THUMBNAIL_PREFIX}*/storyboard.json`]],
       [['logs:CreateLogStream', 'logs:PutLogEvents'], [`${logGroupArn}:*`]],
+      [['sqs:SendMessage'], [FAILURES_QUEUE.arn]],
     ],
-    'each grant names only the bucket prefix or log group it needs',
+    'each grant names only the bucket prefix, log group or queue it needs',
   );
+  const sends = statements.filter((s) => s.Action.some((action) => action.startsWith('sqs:')));
+  t.same(sends.flatMap((s) => s.Resource), [`arn:aws:sqs:eu-west-1:${ACCOUNT}:thumbforge-catalog-events-failures`], 'SendMessage on exactly the failures queue');
+  t.notOk(statements.some((s) => s.Resource.includes(EVENTS_QUEUE.arn)), 'never on the catalog events queue, whose S3 events the catalog trusts');
 });
 
 t.test('the function, its invoke permission and the notification that depends on it', async (t) => {
@@ -254,10 +271,28 @@ t.test('the catalog events: EventBridge delivery on, no overlapping notification
   t.same({ rule: target.rule, arn: target.arn }, { rule: 'thumbforge-catalog-acme', arn: EVENTS_QUEUE.arn }, 'the rule targets the shared queue');
 });
 
+t.test('a run whose retries are spent, or that waited too long, is sent to the failures queue', async (t) => {
+  const { one } = await run('acme');
+  const config = one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig');
+  t.equal(config.inputs.functionName, 'thumbforge-acme', "this tenant's function");
+  t.notOk(config.inputs.qualifier, 'unqualified: the function as S3 and the regenerations invoke it ($LATEST)');
+  t.same(config.inputs.destinationConfig, { onFailure: { destination: `arn:aws:sqs:eu-west-1:${ACCOUNT}:thumbforge-catalog-events-failures` } }, 'on failure only, to the failures queue');
+  t.not(config.inputs.destinationConfig.onFailure.destination, EVENTS_QUEUE.arn, 'not the catalog events queue');
+  t.equal(config.inputs.maximumRetryAttempts, 2, "Lambda's default, stated");
+  t.equal(config.inputs.maximumEventAgeInSeconds, 21600, "Lambda's longest, 6 hours");
+  t.ok(THUMBNAILER_EVENT_AGE_SECONDS >= 3 * THUMBNAILER_TIMEOUT_SECONDS + 3 * 60, 'longer than every attempt at its timeout and the waits between: the age never cuts retries short');
+  t.ok(config.dependsOn.some((urn) => urn.endsWith('::aws:iam/rolePolicy:RolePolicy::function-policy')), 'saved after the role may send to the queue (Lambda checks)');
+  t.ok(
+    one('aws:s3/bucketNotification:BucketNotification').dependsOn.some((urn) => urn.endsWith('::aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig::function-async-invocations')),
+    'no upload triggers a run before a failed one has somewhere to go',
+  );
+});
+
 t.test('every taggable resource carries the app and tenant tags', async (t) => {
   const { registered } = await run('acme');
   // The S3 sub-resources (public access block, encryption, ownership, lifecycle, notification), the
-  // inline role policy, the invoke permission and the rule's target have no tags in AWS.
+  // inline role policy, the invoke permission, the rule's target and the function's asynchronous
+  // invocation settings have no tags in AWS.
   const taggable = ['aws:s3/bucket:Bucket', 'aws:cloudwatch/logGroup:LogGroup', 'aws:iam/role:Role', 'aws:lambda/function:Function', 'aws:cloudwatch/eventRule:EventRule'];
   for (const type of taggable) {
     const resource = registered.find((candidate) => candidate.type === type);
@@ -265,7 +300,7 @@ t.test('every taggable resource carries the app and tenant tags', async (t) => {
   }
   t.same(tenantTags('acme'), { app: 'thumbforge', tenant: 'acme' });
   const untagged = registered.filter((resource) => !taggable.includes(resource.type)).map((resource) => resource.type);
-  t.ok(untagged.every((type) => /^aws:(s3\/bucket[A-Z]|iam\/rolePolicy|lambda\/permission|cloudwatch\/eventTarget)/.test(type)), `the rest cannot carry tags: ${untagged.join(', ')}`);
+  t.ok(untagged.every((type) => /^aws:(s3\/bucket[A-Z]|iam\/rolePolicy|lambda\/permission|lambda\/functionEventInvokeConfig|cloudwatch\/eventTarget)/.test(type)), `the rest cannot carry tags: ${untagged.join(', ')}`);
 });
 
 t.test('the function logs JSON, filtered by level', async (t) => {
@@ -307,7 +342,7 @@ t.test('the platform program builds the thumbnailer image once, from the reposit
   const outputs = await platformProgram({ eventsQueue: EVENTS_QUEUE })();
   t.equal(await value(outputs.imageUri as pulumi.Output<string>), IMAGE);
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  t.same(registered.map((resource) => resource.type).sort(), ['aws:sqs/queue:Queue', 'aws:sqs/queue:Queue', 'aws:sqs/queuePolicy:QueuePolicy', 'awsx:ecr:Image', 'awsx:ecr:Repository']);
+  t.same(registered.map((resource) => resource.type).sort(), ['aws:sqs/queue:Queue', 'aws:sqs/queue:Queue', 'aws:sqs/queue:Queue', 'aws:sqs/queuePolicy:QueuePolicy', 'aws:sqs/queuePolicy:QueuePolicy', 'awsx:ecr:Image', 'awsx:ecr:Repository']);
   const image = registered.find((resource) => resource.type === 'awsx:ecr:Image')!.inputs;
   t.equal(image.context, projectRoot, 'the repository root, where dist/ is');
   t.equal(image.dockerfile, join(projectRoot, 'src', 'lambda-image', 'Dockerfile'));
@@ -329,8 +364,7 @@ t.test('the platform program owns the catalog events queue: encrypted, with a de
   t.match(JSON.parse(queue.redrivePolicy), { deadLetterTargetArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:thumbforge-catalog-events-dead`, maxReceiveCount: Number });
   t.equal(queue.receiveWaitTimeSeconds, 20, 'long polls');
 
-  const policyResource = registered.find((resource) => resource.type === 'aws:sqs/queuePolicy:QueuePolicy')!.inputs;
-  t.equal(policyResource.queueUrl, EVENTS_QUEUE.url);
+  const policyResource = registered.find((resource) => resource.type === 'aws:sqs/queuePolicy:QueuePolicy' && resource.inputs.queueUrl === EVENTS_QUEUE.url)!.inputs;
   const policy = JSON.parse(policyResource.policy);
   const allow = policy.Statement.filter((statement: any) => statement.Effect === 'Allow');
   t.same(allow, [
@@ -353,6 +387,29 @@ t.test('the platform program owns the catalog events queue: encrypted, with a de
   const ruleArn = `arn:aws:events:eu-west-1:${ACCOUNT}:rule/${one('aws:cloudwatch/eventRule:EventRule').inputs.name}`;
   const pattern = allow[0].Condition.ArnLike['aws:SourceArn'] as string;
   t.ok(ruleArn.startsWith(pattern.slice(0, -1)), `${ruleArn} matches ${pattern}`);
+});
+
+t.test('the platform program owns the failures queue too: like the events queue, with no principal but the tenant roles\' own grants', async (t) => {
+  registered = [];
+  await value((await platformProgram({ eventsQueue: EVENTS_QUEUE })()).eventsQueueUrl as pulumi.Output<string>);
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const queues = registered.filter((resource) => resource.type === 'aws:sqs/queue:Queue');
+  const events = queues.find((resource) => resource.inputs.name === EVENTS_QUEUE.name)!.inputs;
+  const failures = queues.find((resource) => resource.inputs.name === 'thumbforge-catalog-events-failures')?.inputs;
+  t.ok(failures, 'named after the events queue, as the tenant program names it');
+  t.equal(failures!.name, FAILURES_QUEUE.name);
+  t.equal(failures!.sqsManagedSseEnabled, true, 'SSE-SQS: a Lambda destination sends to it with no KMS grant');
+  for (const setting of ['messageRetentionSeconds', 'visibilityTimeoutSeconds', 'receiveWaitTimeSeconds', 'redrivePolicy'] as const) {
+    t.same(failures![setting], events[setting], `${setting} as the events queue's (the same consumer loop reads it)`);
+  }
+  t.match(JSON.parse(failures!.redrivePolicy), { deadLetterTargetArn: `arn:aws:sqs:eu-west-1:${ACCOUNT}:thumbforge-catalog-events-dead` }, 'the same dead letter');
+
+  const policyResource = registered.find((resource) => resource.type === 'aws:sqs/queuePolicy:QueuePolicy' && resource.inputs.queueUrl === FAILURES_QUEUE.url);
+  t.ok(policyResource, 'its policy is on its own URL');
+  const policy = JSON.parse(policyResource!.inputs.policy);
+  t.same(policy.Statement, [
+    { Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: FAILURES_QUEUE.arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+  ], 'TLS only, and no Allow: within the account the role\'s own grant (SendMessage on this ARN) is what lets a function send');
 });
 
 t.test('the image repository has the name the service policy grants, and never loses an image a tenant references', async (t) => {
