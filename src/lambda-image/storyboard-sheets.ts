@@ -22,6 +22,9 @@ async function grabTile(source: VideoSource, plan: StoryboardPlan, seconds: numb
   const { width, height } = plan.tile;
   const frame = await source.ffmpeg('storyboard tile', [
     ...source.inputOptions,
+    // The probe already said what the stream is: reading and decoding its start again would cost a
+    // ranged GET per tile (4 become 3, about an eighth fewer bytes; bench/thumbnail.ts).
+    '-nofind_stream_info',
     '-noaccurate_seek',
     '-ss',
     String(seconds),

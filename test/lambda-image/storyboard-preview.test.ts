@@ -124,6 +124,25 @@ t.test('on a real video', async (t) => {
   });
 });
 
+t.test('storyboards keep the display shape of a webm, a portrait and an anamorphic video, each tile a frame', async (t) => {
+  const dir = await tempDir(t);
+  const videos = [
+    { name: 'clip.webm', spec: { codec: 'vp9' as const }, aspect: 180 / 320 },
+    { name: 'portrait.mp4', spec: { rotate: 90 as const }, aspect: 320 / 180 },
+    { name: 'anamorphic.mp4', spec: { sar: '4/3' }, aspect: 180 / ((320 * 4) / 3) },
+  ];
+  for (const video of videos) {
+    const path = await makeVideo(dir, { name: video.name, seconds: 6, ...video.spec });
+    const render = await renderThumbnails(path, thumbnailSettingsSchema.parse({ widths: [160], storyboard: { intervalSeconds: 2 } }));
+    const { index, sheets } = render.storyboard!;
+    t.equal(index.cues.length, 3, `${video.name}: a tile every 2 s`);
+    t.ok(Math.abs(index.tileHeight / index.tileWidth - video.aspect) < 0.02, `${video.name}: tiles of ${index.tileWidth}×${index.tileHeight} keep the display aspect`);
+    const cues = parseVtt(render.storyboard!.vtt);
+    checkCues(t, cues, index);
+    for (const cue of cues) t.ok((await pixelVariance(crop(sheets[0]!, cue))) > 100, `${video.name}: the tile of ${cue.start} s holds a frame`);
+  }
+});
+
 t.test('AVIF stills and storyboard sheets', async (t) => {
   const path = await makeVideo(await tempDir(t), { name: 'clip.mp4', seconds: 4 });
   const render = await renderThumbnails(path, thumbnailSettingsSchema.parse({ widths: [160, 320], format: 'avif', at: 1, storyboard: { intervalSeconds: 1, tileWidth: 80 } }));
