@@ -66,7 +66,11 @@ export function engineDirs(dataDir: string, scratchDir: string) {
   };
 }
 
-/** The local backend is the shared data dir's state dir: every replica sees every stack. */
+/**
+ * The local backend is the shared data dir's state dir: every replica sees every stack. Its blobs
+ * keep no `.attrs` sidecar files (`metadata=skip`): those are written in place, and a reader that
+ * meets one mid-write fails with "failed to load checkpoint: EOF" (a preview beside its tenant's up).
+ */
 export function backendUrl(target: TenantTarget, dataDir: string): string {
-  return target.kind === 'local' ? `file://${join(dataDir, 'state')}` : target.backendUrl;
+  return target.kind === 'local' ? `file://${join(dataDir, 'state')}?metadata=skip` : target.backendUrl;
 }

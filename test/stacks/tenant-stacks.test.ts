@@ -6,10 +6,10 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { engineRunsFor } from '../../src/stacks/engine-processes.js';
-import { TENANT_PROJECT, createTenantStacks } from '../../src/stacks/tenant-stacks.js';
+import { TENANT_PROJECT, createTenantStacks, type StackContext } from '../../src/stacks/tenant-stacks.js';
 import { bucketName } from '../../src/stacks/tenant-resource-names.js';
 import { DEFAULT_THUMBNAIL_SETTINGS } from '../../src/domain/thumbnail-settings.js';
 import { eventually, localTestTarget } from '../helpers/stacks.js';
@@ -90,4 +90,22 @@ t.test('whether a stack exists is asked of that stack alone: a checkpoint being 
   await stacks.up({ tenantId: 'acme', settings: DEFAULT_THUMBNAIL_SETTINGS, saveStackSettings: async () => {} }, { signal });
   t.ok(await stacks.exists('acme', signal), 'once made, it exists');
   t.equal(await readFile(other, 'utf8'), '', 'the other checkpoint was not touched');
+});
+
+t.test('the local backend keeps no metadata sidecars, so a checkpoint is never read beside a half-written one', async (t) => {
+  const env = await localTestTarget(t);
+  const stacks = createTenantStacks({ ...env, scratchDir: join(env.dataDir, 'scratch') });
+  const signal = AbortSignal.timeout(300_000);
+  const context: StackContext = {
+    tenantId: 'acme',
+    settings: DEFAULT_THUMBNAIL_SETTINGS,
+    saveStackSettings: async (settings) => void (context.stackSettings = settings),
+  };
+  // A sidecar is written in place: a reader that met one just opened for writing (empty) failed
+  // with "failed to load checkpoint: EOF". Without sidecars, a checkpoint is all there is to read.
+  await stacks.up(context, { signal });
+  await stacks.refresh(context, { signal });
+  const dir = join(env.dataDir, 'state', '.pulumi', 'stacks', TENANT_PROJECT);
+  t.ok((await readdir(dir)).includes('acme.json'), 'the checkpoint');
+  t.same((await readdir(dir)).filter((name) => name.endsWith('.attrs')), [], 'and no .attrs file beside it, after an up and a refresh');
 });
