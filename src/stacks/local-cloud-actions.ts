@@ -48,12 +48,27 @@ function errorName(error: unknown): string | undefined {
   return (error as { name?: string }).name;
 }
 
+/**
+ * versitygw 1.8 may refuse a create with "XAdminUserNotFound" under concurrent requests (it reads
+ * the caller's access key from memory another request reused): a refusal of the root user, who
+ * exists, so the create is asked again.
+ */
+const SPURIOUS_CREATE_REFUSAL = 'XAdminUserNotFound';
+const CREATE_ATTEMPTS = 3;
+
 /** Creates the bucket; an existing one fails the create, as S3 does (a takeover imports it instead). */
 export async function createBucket(name: string): Promise<void> {
-  try {
-    await s3().send(new CreateBucketCommand({ Bucket: name }));
-  } catch (error) {
-    throw new Error(`cannot create bucket "${name}": ${errorName(error) ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '));
+  const client = s3();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+      return;
+    } catch (error) {
+      // After a spurious refusal, "already owned by you" is this create's own bucket.
+      if (attempt > 1 && errorName(error) === 'BucketAlreadyOwnedByYou') return;
+      if (errorName(error) === SPURIOUS_CREATE_REFUSAL && attempt < CREATE_ATTEMPTS) continue;
+      throw new Error(`cannot create bucket "${name}": ${errorName(error) ?? ''} ${(error as Error).message}`.replace(/\s+/g, ' '));
+    }
   }
 }
 

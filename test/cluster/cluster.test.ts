@@ -114,7 +114,7 @@ t.test('three replicas through the cluster launcher', async (t) => {
     for (const id of ids) {
       const found = await settled(id);
       t.equal(found.status, 'ready', `${id} is ready`);
-      t.match(found.lastOperation, { kind: 'up', status: 'succeeded' }, `${id}: its last operation succeeded`);
+      t.match(found.lastOperation, { kind: 'up', status: 'succeeded' }, `${id}: its last operation succeeded${found.lastOperation?.error ? ` (${found.lastOperation.error})` : ''}`);
       t.ok(found.lastOperation.startedAt <= found.lastOperation.finishedAt, `${id}: the operation record has its times`);
     }
     const owners = new Set<string>();
@@ -122,7 +122,8 @@ t.test('three replicas through the cluster launcher', async (t) => {
       const operations = await operationsOf(id);
       t.equal(operations.length, cycled.includes(id) ? 3 : 1, `${id}: ${operations.map((operation) => operation.kind).join(', ')}`);
       operations.forEach((operation) => operation.owner_replica && owners.add(operation.owner_replica));
-      t.ok(operations.every((operation) => operation.status === 'succeeded' && operation.started_at && operation.finished_at), `${id}: every operation succeeded and has its times`);
+      const errors = operations.map((operation) => operation.error).filter(Boolean);
+      t.ok(operations.every((operation) => operation.status === 'succeeded' && operation.started_at && operation.finished_at), `${id}: every operation succeeded and has its times${errors.length > 0 ? ` (${errors.join('; ')})` : ''}`);
       const overlapping = operations.slice(1).filter((operation, index) => operation.started_at! < operations[index]!.finished_at!);
       t.same(overlapping.map((operation) => operation.id), [], `${id}: each operation started after the previous one finished`);
     }
