@@ -8,8 +8,10 @@ const HTTP_READ_TIMEOUT_US = 15_000_000;
 export const ffmpegPath = () => process.env.FFMPEG_PATH ?? 'ffmpeg';
 export const ffprobePath = () => process.env.FFPROBE_PATH ?? 'ffprobe';
 
+export const isRemoteInput = (input: string) => /^https?:\/\//.test(input);
+
 export function inputOptions(input: string): string[] {
-  const remote = /^https?:\/\//.test(input);
+  const remote = isRemoteInput(input);
   return [
     '-format_whitelist',
     FORMAT_WHITELIST,
@@ -17,6 +19,9 @@ export function inputOptions(input: string): string[] {
     remote ? 'http,https,tcp,tls' : 'file',
     // A stalled connection fails the read instead of hanging until the overall timeout.
     ...(remote ? ['-rw_timeout', String(HTTP_READ_TIMEOUT_US)] : []),
+    // The range cache answers a range with what it holds and one bounded read more; ffmpeg comes
+    // back at once for the rest. Failing connections are not retried for long.
+    ...(remote ? ['-reconnect', '1', '-reconnect_delay_max', '2'] : []),
   ];
 }
 

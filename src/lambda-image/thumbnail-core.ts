@@ -83,6 +83,14 @@ async function optional<T>(output: ThumbnailMeta['skipped'][number]['output'], s
 
 export async function renderThumbnails(input: string, settings: ThumbnailSettings, opts: RenderOptions = {}): Promise<ThumbnailRender> {
   const source = await openVideoSource(input, opts.timeoutMs);
+  try {
+    return await renderFrom(source, settings, opts);
+  } finally {
+    await source.close();
+  }
+}
+
+async function renderFrom(source: VideoSource, settings: ThumbnailSettings, opts: RenderOptions): Promise<ThumbnailRender> {
   const { probe } = source;
   const chosen = await pickFrame(source, opts.at ?? settings.at);
   const stills = await renderStills(source, chosen, settings);

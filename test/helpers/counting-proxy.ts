@@ -16,6 +16,8 @@ export type CountingProxy = {
   take(): number;
   /** The requests forwarded since the last call; resets the count. */
   takeRequests(): number;
+  /** Resolves once no answer is in flight: a read its client gave up on has stopped counting. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -43,12 +45,24 @@ export async function countingProxy(target: string, options: CountingProxyOption
   const upstream = new URL(target);
   let bytes = 0;
   let requests = 0;
+  let open = 0;
+  let waiters: Array<() => void> = [];
   const server = createServer((req, res) => {
     requests += 1;
+    open += 1;
+    res.once('close', () => {
+      open -= 1;
+      if (open > 0) return;
+      for (const resolve of waiters) resolve();
+      waiters = [];
+    });
     const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       const body = options.bytesPerSecond ? Readable.from(paced(answer, options.bytesPerSecond), { objectMode: false }) : answer;
       body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      // A client that hangs up while a paced slice waits ends the generator with a premature close
+      // after the pipeline has let go of it: that is the hang-up, already handled below.
+      body.on('error', () => undefined);
       // A client that hangs up early (ffmpeg does, once it has what it needs) ends the upstream read too.
       pipeline(body, res).catch(() => answer.destroy());
     });
@@ -64,6 +78,7 @@ export async function countingProxy(target: string, options: CountingProxyOption
       bytes = 0;
       return taken;
     },
+    settled: () => (open === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     takeRequests() {
       const taken = requests;
       requests = 0;
