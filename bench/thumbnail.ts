@@ -1,8 +1,9 @@
 // Benchmark (not a test): the handler's strategy (ffprobe + ffmpeg input seeking over a presigned
-// URL, ranged reads) against the naive one (download the whole object, then ffmpeg on the file),
+// URL through the range cache) against ffmpeg reading the URL itself (the baseline before the cache)
+// and the naive one (download the whole object, then ffmpeg on the file),
 // for each output kind (the stills, the storyboard, the animated preview) of 720p videos of 10 s,
 // 120 s and 600 s in the local object store. Bytes are counted by a loopback proxy in front of the
-// store, paced like a network link, so both strategies are measured the same way; an unpaced pass
+// store, paced like a network link, so every strategy is measured the same way; an unpaced pass
 // shows what loopback socket buffers would add. It exits 1 when a goal is missed.
 // Run: npm run bench:thumbnail   (writes bench/results/thumbnail.md)
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -53,13 +54,13 @@ const KIND_WORK: Record<Kind, string> = {
   preview: `ffprobe, then \`renderPreview\` of the segment at 10% with the default preview settings (${JSON.stringify(previewSettings)})`,
 };
 
-/** One output kind made from `input` (a presigned URL or a downloaded file). */
-async function make(kind: Kind, input: string): Promise<void> {
+/** One output kind made from `input` (a presigned URL or a downloaded file); `rangeCache: false` lets ffmpeg read the URL itself. */
+async function make(kind: Kind, input: string, rangeCache = true): Promise<void> {
   if (kind === 'still') {
-    await renderThumbnails(input, settings, { timeoutMs: RUN_TIMEOUT_MS });
+    await renderThumbnails(input, settings, { timeoutMs: RUN_TIMEOUT_MS, rangeCache });
     return;
   }
-  const source = await openVideoSource(input, RUN_TIMEOUT_MS);
+  const source = await openVideoSource(input, RUN_TIMEOUT_MS, { rangeCache });
   try {
     const duration = source.probe.durationSeconds!;
     if (kind === 'storyboard') await renderStoryboard(source, duration, storyboardSettings, 'jpeg');
@@ -104,6 +105,7 @@ async function main() {
 
     const presigned = (s3: S3Client, Key: string) => getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key }), { expiresIn: 3600 });
     const handlerStrategy = async (kind: Kind, Key: string, s3: S3Client) => make(kind, await presigned(s3, Key));
+    const directStrategy = async (kind: Kind, Key: string) => make(kind, await presigned(viaPaced, Key), false);
     const naiveStrategy = async (kind: Kind, Key: string) => {
       const file = join(work, 'download.mp4');
       const object = await viaPaced.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
@@ -125,16 +127,18 @@ async function main() {
     // Round-robin over kinds and videos, so a burst of load on the (shared) machine hits every row
     // alike; the first round warms caches and is not counted.
     const key = (kind: Kind, video: Video) => `${kind} ${video.seconds}`;
-    const samples = new Map<string, { handler: Sample[]; naive: Sample[] }>();
-    for (const kind of KINDS) for (const video of videos) samples.set(key(kind, video), { handler: [], naive: [] });
+    const samples = new Map<string, { handler: Sample[]; direct: Sample[]; naive: Sample[] }>();
+    for (const kind of KINDS) for (const video of videos) samples.set(key(kind, video), { handler: [], direct: [], naive: [] });
     for (let round = 0; round <= RUNS; round += 1) {
       console.log(round === 0 ? 'warm-up round' : `round ${round} of ${RUNS}`);
       for (const kind of KINDS) {
         for (const video of videos) {
           const handler = await measure(paced, () => handlerStrategy(kind, video.Key, viaPaced));
+          const direct = await measure(paced, () => directStrategy(kind, video.Key));
           const naive = await measure(paced, () => naiveStrategy(kind, video.Key));
           if (round > 0) {
             samples.get(key(kind, video))!.handler.push(handler);
+            samples.get(key(kind, video))!.direct.push(direct);
             samples.get(key(kind, video))!.naive.push(naive);
           }
         }
@@ -152,7 +156,8 @@ async function main() {
     for (const kind of KINDS) {
       const rows: string[] = [];
       for (const video of videos) {
-        const { handler, naive } = samples.get(key(kind, video))!;
+        const { handler, direct, naive } = samples.get(key(kind, video))!;
+        const [d, db, dGets] = [median(direct.map((s) => s.ms)), median(direct.map((s) => s.bytes)), median(direct.map((s) => s.requests))];
         const [h, n] = [median(handler.map((s) => s.ms)), median(naive.map((s) => s.ms))];
         const [hb, nb] = [median(handler.map((s) => s.bytes)), median(naive.map((s) => s.bytes))];
         const gets = median(handler.map((s) => s.requests));
@@ -161,7 +166,7 @@ async function main() {
         const growth = h / handlerMs.get(key(kind, videos[0]!))!;
         const raw = unpacedBytes.get(key(kind, video))!;
         rows.push(
-          `| ${video.seconds} s | ${mb(video.size)} |${kind === 'storyboard' ? ` ${video.tiles} |` : ''} ${ms(h)} | ${growth.toFixed(2)}× | ${mb(hb)} (${percent(hb, video.size)}) | ${gets} | ${ms(n)} | ${mb(nb)} (${percent(nb, video.size)}) | ${(n / h).toFixed(2)}× | ${(nb / hb).toFixed(1)}× | ${mb(raw)} (${percent(raw, video.size)}) |`,
+          `| ${video.seconds} s | ${mb(video.size)} |${kind === 'storyboard' ? ` ${video.tiles} |` : ''} ${ms(h)} | ${growth.toFixed(2)}× | ${mb(hb)} (${percent(hb, video.size)}) | ${gets} | ${ms(d)} | ${(d / h).toFixed(2)}× | ${mb(db)} (${percent(db, video.size)}) | ${dGets} | ${(db / hb).toFixed(1)}× | ${ms(n)} | ${mb(nb)} (${percent(nb, video.size)}) | ${(n / h).toFixed(2)}× | ${(nb / hb).toFixed(1)}× | ${mb(raw)} (${percent(raw, video.size)}) |`,
         );
       }
       sections.push(
@@ -169,8 +174,8 @@ async function main() {
         '',
         `${KIND_WORK[kind]}.`,
         '',
-        `| video | object size |${kind === 'storyboard' ? ' tiles |' : ''} handler time | vs 10 s | handler bytes read | handler GETs | naive time | naive bytes read | naive / handler time | naive / handler bytes | handler bytes, unpaced |`,
-        `|---|---|${kind === 'storyboard' ? '---|' : ''}---|---|---|---|---|---|---|---|---|`,
+        `| video | object size |${kind === 'storyboard' ? ' tiles |' : ''} handler time | vs 10 s | handler bytes read | handler GETs | direct time | direct / handler time | direct bytes read | direct GETs | direct / handler bytes | naive time | naive bytes read | naive / handler time | naive / handler bytes | handler bytes, unpaced |`,
+        `|---|---|${kind === 'storyboard' ? '---|' : ''}${'---|'.repeat(14)}`,
         ...rows,
         '',
       );
@@ -187,9 +192,9 @@ async function main() {
       '# Thumbnail outputs: seeking over a presigned URL vs download-then-ffmpeg',
       '',
       "720p h264 (testsrc2, 25 fps, keyframe every 2 s), moov at the end (ffmpeg's default), on the local object store (versitygw) through a byte-counting loopback proxy.",
-      `Median of ${RUNS} runs of each row (after a warm-up round; kinds and videos take turns). Handler: the work on the presigned URL (\`-ss\` before \`-i\`, ranged reads); naive: GetObject to a file, then the same work on the file.`,
-      `Answers are paced at ${LINK_BYTES_PER_SECOND / 1024 / 1024} MiB/s per connection, like a fast network link: ffmpeg asks for open-ended ranges (\`bytes=N-\`) and hangs up once it has what it needs, and what is in flight then is counted too.`,
-      '"Handler GETs" counts the ranged GETs of one run (every ffmpeg or ffprobe run opens the URL, and each seek past what it holds is a new GET). The last column is the handler again, unpaced (loopback at full speed): its socket buffers take megabytes of every range ffmpeg hangs up on.',
+      `Median of ${RUNS} runs of each row (after a warm-up round; kinds and videos take turns). Handler: the work on the presigned URL as the thumbnailer does it (\`-ss\` before \`-i\`, every ffmpeg and ffprobe run of the render reading through its range cache: 64 KiB blocks fetched with bounded ranged GETs, once each); direct: the same work with ffmpeg reading the URL itself (the handler before the range cache); naive: GetObject to a file, then the same work on the file.`,
+      `Answers are paced at ${LINK_BYTES_PER_SECOND / 1024 / 1024} MiB/s per connection, like a fast network link. Reading the URL itself, ffmpeg asks for open-ended ranges (\`bytes=N-\`) and hangs up once it has what it needs, and what is in flight then is counted too; the range cache asks for bounded ranges only, and answers ffmpeg with what it holds and one run more (ffmpeg comes back for the rest).`,
+      '"GETs" counts the ranged GETs of one run at the store. The last column is the handler again, unpaced (loopback at full speed).',
       '',
       ...goals,
       '',

@@ -51,6 +51,8 @@ export type RenderOptions = {
   at?: FrameAt;
   /** The video's storyboard.json from an earlier run, when a run re-extracts the stills: kept if it is what the settings make. */
   storedStoryboard?: unknown;
+  /** false: ffmpeg reads a remote video itself, without the range cache (the thumbnail bench's baseline). */
+  rangeCache?: boolean;
 };
 
 async function renderStills(source: VideoSource, frame: ChosenFrame, settings: ThumbnailSettings): Promise<Thumbnail[]> {
@@ -82,7 +84,7 @@ async function optional<T>(output: ThumbnailMeta['skipped'][number]['output'], s
 }
 
 export async function renderThumbnails(input: string, settings: ThumbnailSettings, opts: RenderOptions = {}): Promise<ThumbnailRender> {
-  const source = await openVideoSource(input, opts.timeoutMs);
+  const source = await openVideoSource(input, opts.timeoutMs, { rangeCache: opts.rangeCache });
   try {
     return await renderFrom(source, settings, opts);
   } finally {

@@ -46,10 +46,10 @@ function typed(error: unknown, input: string, step: string): Error {
  * Probes the video; the returned source's runs share `timeoutMs`, counted from now. A remote video is
  * read through a range cache, so every run after the first finds the header and index already fetched.
  */
-export async function openVideoSource(source: string, timeoutMs = DEFAULT_RENDER_TIMEOUT_MS): Promise<VideoSource> {
+export async function openVideoSource(source: string, timeoutMs = DEFAULT_RENDER_TIMEOUT_MS, { rangeCache = true } = {}): Promise<VideoSource> {
   const deadline = Date.now() + timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
-  const cache = isRemoteInput(source) ? await startRangeCache(source) : undefined;
+  const cache = rangeCache && isRemoteInput(source) ? await startRangeCache(source) : undefined;
   const input = cache?.url ?? source;
   const close = async () => cache?.close();
   const probe = await probeVideo(input, remaining()).catch(async (error: unknown) => {
