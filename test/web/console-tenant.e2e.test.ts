@@ -129,6 +129,16 @@ t.test('the tenant console: webhooks, the gallery, delete, and a resumed direct 
     videoId = (await card.getAttribute('data-video'))!;
     detail = await json(await api(`/videos/${videoId}`));
     t.match(detail, { status: 'ready', width: 320, height: 180, poster: { url: String }, storyboard: { json: String }, preview: { url: String } });
+    // Every output is in the catalog now: the gallery reads the list once more and makes the card
+    // of the final row. A card is made again when its row changed since the gallery last read it, and
+    // the upload panel's own "ready" asks for such a read at a moment of its own: without this, that
+    // read could replace the card in the middle of the scrubbing below (seen once on a loaded machine).
+    const gallery = page.getByRole('region', { name: 'Videos' });
+    const grid = gallery.getByRole('list', { name: 'Videos, newest first' });
+    await page.locator('.upload[data-status="ready"]', { hasText: 'harbour at dusk.mp4' }).waitFor();
+    await grid.evaluate((list: { setAttribute(name: string, value: string): void }) => list.setAttribute('aria-busy', 'true'));
+    await gallery.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('ul.videos[aria-busy="false"]').waitFor();
     const listed = ((await json(await api('/videos?status=ready'))).items as Json[]).find((item) => item.id === videoId);
     t.match(listed, { name: 'harbour at dusk.mp4', size: detail.size }, 'the catalog lists it as ready');
     const facts = Object.fromEntries(
