@@ -3,6 +3,7 @@
 // must never listen beyond 127.0.0.1, and it is only started once its event webhook (the
 // service) already listens, since it posts a test event.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { S3Connection } from '../domain/s3-connection.js';
@@ -11,6 +12,10 @@ import { versitygwPath } from '../domain/toolchain.js';
 
 export const LOCAL_REGION = 'us-east-1';
 const HEALTH_PATH = '/health';
+/** How long a start may take before its process is judged hung. */
+const READY_TIMEOUT_MS = 120_000;
+/** Enough of the output for a Go runtime's goroutine dump. */
+const OUTPUT_TAIL_CHARS = 16_000;
 
 export type LocalObjectStore = {
   connection: Required<S3Connection>;
@@ -24,6 +29,7 @@ export type ObjectStoreOptions = {
   port: number;
   /** Where the store posts every object event; carries the per-start secret. */
   webhookUrl: string;
+  /** How long a start may go unanswered before its process is ended and made once more (default 120 s). */
   readyTimeoutMs?: number;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 };
@@ -40,33 +46,58 @@ function randomUpper(length: number): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(length)), (byte) => alphabet[byte % 32]).join('');
 }
 
+/** Why a store that is still running never answered its health check, for the error. */
+class StoreNotReady extends Error {}
+
 async function waitUntilHealthy(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
+  let lastAnswer = 'no health check ended yet';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the object store exited during start (code ${child.exitCode}):\n${output()}`);
+      throw new Error(`the object store exited during start (${child.signalCode ?? `code ${child.exitCode}`}):\n${output()}`);
     }
     try {
       const response = await fetch(`${endpoint}${HEALTH_PATH}`, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return;
-    } catch {
+      lastAnswer = `answered ${response.status}`;
+    } catch (error) {
       // not listening yet
+      lastAnswer = describeFailure(error);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  child.kill('SIGKILL');
-  throw new Error(`the object store did not become ready within ${timeoutMs} ms:\n${output()}`);
+  const state = processState(child.pid);
+  throw new StoreNotReady(`the object store (pid ${child.pid}, ${state}) did not become ready within ${timeoutMs} ms; its last health check ${lastAnswer}`);
 }
 
-export async function startObjectStore(options: ObjectStoreOptions): Promise<LocalObjectStore> {
-  const root = join(options.dataDir, 'buckets');
-  const sidecar = join(options.dataDir, 'bucket-meta');
-  await mkdir(root, { recursive: true });
-  // A sidecar keeps metadata out of xattrs, so any file system under the data dir works
-  // (versitygw refuses a sidecar whose path merely starts with the root's, hence the names).
-  await mkdir(sidecar, { recursive: true });
-  const credentials = await rootCredentials(options.dataDir);
-  const endpoint = `http://127.0.0.1:${options.port}`;
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return `failed: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
+}
+
+/** The kernel's word for a process's state ("S (sleeping)", "T (stopped)"), from /proc. */
+function processState(pid: number | undefined): string {
+  try {
+    return /^State:\s*(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 'state unknown';
+  } catch {
+    return 'state unknown';
+  }
+}
+
+/**
+ * Ends a store that runs but never answered: SIGQUIT (and SIGCONT, should something have stopped
+ * it), on which the Go runtime prints every goroutine's stack to stderr for the error; then SIGKILL.
+ */
+async function endUnready(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  child.kill('SIGQUIT');
+  child.kill('SIGCONT');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(killer);
+}
+
+/** One process of the store, its exit and the tail of its output (the webhook URL masked). */
+async function spawnStore(options: Pick<ObjectStoreOptions, 'port' | 'webhookUrl'>, credentials: { accessKeyId: string; secretAccessKey: string }, root: string, sidecar: string) {
   const child = spawn(
     versitygwPath(),
     ['--port', `127.0.0.1:${options.port}`, '--region', LOCAL_REGION, '--health', HEALTH_PATH, '--quiet', 'posix', '--sidecar', sidecar, root],
@@ -84,21 +115,50 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Loc
   );
   let output = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
+    output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      options.onExit?.(code, signal);
-      resolve();
-    });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error) => reject(new Error(`cannot start the object store (${versitygwPath()}): ${error.message}. Run \`npm run setup\`.`)));
   });
-  await waitUntilHealthy(endpoint, child, () => output.replaceAll(options.webhookUrl, '<webhook>'), options.readyTimeoutMs ?? 120_000);
+  return { child, exited, output: () => output.replaceAll(options.webhookUrl, '<webhook>') };
+}
+
+export async function startObjectStore(options: ObjectStoreOptions): Promise<LocalObjectStore> {
+  const root = join(options.dataDir, 'buckets');
+  const sidecar = join(options.dataDir, 'bucket-meta');
+  await mkdir(root, { recursive: true });
+  // A sidecar keeps metadata out of xattrs, so any file system under the data dir works
+  // (versitygw refuses a sidecar whose path merely starts with the root's, hence the names).
+  await mkdir(sidecar, { recursive: true });
+  const credentials = await rootCredentials(options.dataDir);
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  // A start takes well under a second; one that runs on without ever answering is ended (its
+  // stacks kept for the error) and made once more, with at least the default time, so whatever
+  // held that one process cannot fail the start.
+  let started: Awaited<ReturnType<typeof spawnStore>> | undefined;
+  const unready: string[] = [];
+  while (!started) {
+    const attempt = await spawnStore(options, credentials, root, sidecar);
+    const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    try {
+      await waitUntilHealthy(endpoint, attempt.child, attempt.output, unready.length ? Math.max(readyTimeoutMs, READY_TIMEOUT_MS) : readyTimeoutMs);
+      started = attempt;
+    } catch (error) {
+      if (!(error instanceof StoreNotReady)) throw error;
+      await endUnready(attempt.child, attempt.exited);
+      unready.push(`${error.message}:\n${attempt.output()}`);
+      if (unready.length === 2) throw new Error(unready.join('\n--- started again:\n'));
+    }
+  }
+  const { child, exited } = started;
+  // Only the process that became the store reports its exit; an unready one ended here does not.
+  void exited.then(({ code, signal }) => options.onExit?.(code, signal));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -61,8 +61,8 @@ export async function webhookReceiver(t: Test) {
 export async function startTestStore(t: Test, webhookUrl?: string): Promise<LocalObjectStore & { dataDir: string }> {
   const dataDir = await tempDir(t);
   const url = webhookUrl ?? (await webhookReceiver(t)).url;
-  // The ready deadline only catches a store that never starts, never a slow start on loaded cores.
-  const store = await startObjectStore({ dataDir, port: await freePort(), webhookUrl: url, readyTimeoutMs: 120_000 });
+  // The default ready deadline only catches a store that never starts, never a slow start on loaded cores.
+  const store = await startObjectStore({ dataDir, port: await freePort(), webhookUrl: url });
   t.teardown(() => store.stop());
   return Object.assign(store, { dataDir });
 }

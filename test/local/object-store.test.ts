@@ -1,11 +1,19 @@
-// The local object store does what the design requires of it, against the real versitygw.
+// The local object store does what the design requires of it, against the real versitygw; a start
+// held for good (a process that stops itself) is ended and made once more.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startTestStore, testS3Client, webhookReceiver } from '../helpers/local-store.js';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { startObjectStore } from '../../src/local/object-store.js';
+import { freePort } from '../../src/local/free-port.js';
+import { versitygwPath } from '../../src/domain/toolchain.js';
+import { startTestStore, tempDir, testS3Client, webhookReceiver } from '../helpers/local-store.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -93,4 +101,38 @@ t.test('local object store', async (t) => {
     t.not(other.process.exitCode === null && other.process.signalCode === null, true, 'exited');
     await t.rejects(fetch(`${other.connection.endpoint}/health`));
   });
+});
+
+t.test('a start whose process never answers is ended, and the store is made once more', async (t) => {
+  // A stand-in tools dir whose versitygw stops itself on its first start (a start held for good,
+  // whatever the machine's load) and is the real one after that.
+  const tools = await tempDir(t, 'thumbforge-tools-');
+  const mark = join(tools, 'started-once');
+  const wrapper = join(tools, 'bin', 'versitygw');
+  await mkdir(dirname(wrapper));
+  await writeFile(wrapper, `#!/bin/sh\nif mkdir '${mark}' 2>/dev/null; then kill -STOP $$; fi\nexec '${versitygwPath()}' "$@"\n`, { mode: 0o755 });
+  const before = process.env.THUMBFORGE_TOOLS_DIR;
+  process.env.THUMBFORGE_TOOLS_DIR = tools;
+  t.teardown(() => {
+    if (before === undefined) delete process.env.THUMBFORGE_TOOLS_DIR;
+    else process.env.THUMBFORGE_TOOLS_DIR = before;
+  });
+  const exits: Array<number | null> = [];
+  const store = await startObjectStore({
+    dataDir: await tempDir(t),
+    port: await freePort(),
+    webhookUrl: (await webhookReceiver(t)).url,
+    readyTimeoutMs: 1000,
+    onExit: (code) => exits.push(code),
+  });
+  t.teardown(() => store.stop());
+  t.ok(existsSync(mark), 'the first start was held');
+  t.same(processesMentioning(wrapper), [], 'its process is gone');
+  const s3 = testS3Client(store);
+  t.teardown(() => s3.destroy());
+  await s3.send(new CreateBucketCommand({ Bucket: 'second-start' }));
+  await s3.send(new PutObjectCommand({ Bucket: 'second-start', Key: 'a.txt', Body: 'made once more' }));
+  const body = await (await s3.send(new GetObjectCommand({ Bucket: 'second-start', Key: 'a.txt' }))).Body!.transformToString();
+  t.equal(body, 'made once more', 'the second start serves');
+  t.same(exits, [], 'the ended process is not reported as the store exiting');
 });
