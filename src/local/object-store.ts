@@ -29,8 +29,10 @@ export type ObjectStoreOptions = {
   port: number;
   /** Where the store posts every object event; carries the per-start secret. */
   webhookUrl: string;
-  /** How long a start may go unanswered before its process is ended and made once more (default 120 s). */
+  /** How long a start may go unanswered before its process is ended (default 120 s). */
   readyTimeoutMs?: number;
+  /** Whether a start that never answered is made once more (default true; off where a caller retries itself). */
+  retryHungStart?: boolean;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 };
 
@@ -84,17 +86,20 @@ function processState(pid: number | undefined): string {
   }
 }
 
-/**
- * Ends a store that runs but never answered: SIGQUIT (and SIGCONT, should something have stopped
- * it), on which the Go runtime prints every goroutine's stack to stderr for the error; then SIGKILL.
- */
-async function endUnready(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  child.kill('SIGQUIT');
-  child.kill('SIGCONT');
+/** Sends `signals`, then SIGKILL if the process has not exited within 5 s; resolves once it has. */
+async function endProcess(child: ChildProcess, exited: Promise<unknown>, signals: NodeJS.Signals[]): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  for (const signal of signals) child.kill(signal);
   const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(killer);
 }
+
+/**
+ * How a store that runs but never answered is ended: SIGQUIT (and SIGCONT, should something have
+ * stopped it), on which the Go runtime prints every goroutine's stack to stderr for the error.
+ */
+const UNREADY_SIGNALS: NodeJS.Signals[] = ['SIGQUIT', 'SIGCONT'];
 
 /** One process of the store, its exit and the tail of its output (the webhook URL masked). */
 async function spawnStore(options: Pick<ObjectStoreOptions, 'port' | 'webhookUrl'>, credentials: { accessKeyId: string; secretAccessKey: string }, root: string, sidecar: string) {
@@ -139,23 +144,25 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Loc
   const credentials = await rootCredentials(options.dataDir);
   const endpoint = `http://127.0.0.1:${options.port}`;
   // A start takes well under a second; one that runs on without ever answering is ended (its
-  // stacks kept for the error) and made once more, with at least the default time, so whatever
-  // held that one process cannot fail the start.
+  // stacks kept for the error) and, unless told otherwise, made once more with at least the
+  // default time, so whatever held that one process cannot fail the start.
+  const firstTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+  const timeoutsMs = options.retryHungStart === false ? [firstTimeoutMs] : [firstTimeoutMs, Math.max(firstTimeoutMs, READY_TIMEOUT_MS)];
+  const hung: string[] = [];
   let started: Awaited<ReturnType<typeof spawnStore>> | undefined;
-  const unready: string[] = [];
-  while (!started) {
+  for (const timeoutMs of timeoutsMs) {
     const attempt = await spawnStore(options, credentials, root, sidecar);
-    const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
     try {
-      await waitUntilHealthy(endpoint, attempt.child, attempt.output, unready.length ? Math.max(readyTimeoutMs, READY_TIMEOUT_MS) : readyTimeoutMs);
+      await waitUntilHealthy(endpoint, attempt.child, attempt.output, timeoutMs);
       started = attempt;
+      break;
     } catch (error) {
       if (!(error instanceof StoreNotReady)) throw error;
-      await endUnready(attempt.child, attempt.exited);
-      unready.push(`${error.message}:\n${attempt.output()}`);
-      if (unready.length === 2) throw new Error(unready.join('\n--- started again:\n'));
+      await endProcess(attempt.child, attempt.exited, UNREADY_SIGNALS);
+      hung.push(`${error.message}:\n${attempt.output()}`);
     }
   }
+  if (!started) throw new Error(hung.join('\n--- started again:\n'));
   const { child, exited } = started;
   // Only the process that became the store reports its exit; an unready one ended here does not.
   void exited.then(({ code, signal }) => options.onExit?.(code, signal));
@@ -165,13 +172,7 @@ export async function startObjectStore(options: ObjectStoreOptions): Promise<Loc
     connection: { endpoint, region: LOCAL_REGION, credentials },
     process: child,
     stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(killer);
-      })();
+      stopping ??= endProcess(child, exited, ['SIGTERM']);
       return stopping;
     },
   };
@@ -201,13 +202,16 @@ export async function superviseObjectStore(
   let current: LocalObjectStore;
   let restarting: Promise<void> | undefined;
 
-  /** `readyTimeoutMs` is shorter for a restart: the store has started here before, and a stop may be waiting. */
-  const run = async (readyTimeoutMs?: number): Promise<LocalObjectStore> => {
+  /**
+   * A restart waits less for the store to answer (it has started here before, and a stop may be
+   * waiting), and a hung one is not made again here: the restart loop below tries again, with its pauses.
+   */
+  const run = async (again = false): Promise<LocalObjectStore> => {
     const startedAt = Date.now();
     let up = false; // an exit during the start is the starter's failure, not a crash to restart from
     const store = await startObjectStore({
       ...options,
-      ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
+      ...(again && { readyTimeoutMs: RESTART_READY_TIMEOUT_MS, retryHungStart: false }),
       onExit: (code, signal) => {
         if (stopped || !up) return;
         options.onExit(code, signal);
@@ -227,7 +231,7 @@ export async function superviseObjectStore(
       pause = Math.min(pause * 2, RESTART_BACKOFF_MS.max);
       if (stopped) return;
       try {
-        current = await run(RESTART_READY_TIMEOUT_MS);
+        current = await run(true);
         options.onRestart({ pid: current.process.pid });
         if (stopped) await current.stop();
         return;

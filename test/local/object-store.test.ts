@@ -1,5 +1,5 @@
 // The local object store does what the design requires of it, against the real versitygw; a start
-// held for good (a process that stops itself) is ended and made once more.
+// held for good (a process that stops itself) is ended and made once more, or refused saying why.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -7,7 +7,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { startObjectStore } from '../../src/local/object-store.js';
 import { freePort } from '../../src/local/free-port.js';
@@ -103,7 +103,7 @@ t.test('local object store', async (t) => {
   });
 });
 
-t.test('a start whose process never answers is ended, and the store is made once more', async (t) => {
+t.test('a start whose process never answers is ended', async (t) => {
   // A stand-in tools dir whose versitygw stops itself on its first start (a start held for good,
   // whatever the machine's load) and is the real one after that.
   const tools = await tempDir(t, 'thumbforge-tools-');
@@ -117,22 +117,31 @@ t.test('a start whose process never answers is ended, and the store is made once
     if (before === undefined) delete process.env.THUMBFORGE_TOOLS_DIR;
     else process.env.THUMBFORGE_TOOLS_DIR = before;
   });
-  const exits: Array<number | null> = [];
-  const store = await startObjectStore({
-    dataDir: await tempDir(t),
-    port: await freePort(),
-    webhookUrl: (await webhookReceiver(t)).url,
-    readyTimeoutMs: 1000,
-    onExit: (code) => exits.push(code),
+  const webhookUrl = (await webhookReceiver(t)).url;
+  t.beforeEach(() => rm(mark, { recursive: true, force: true }));
+
+  t.test('and made once more: the second process serves', async (t) => {
+    const exits: Array<number | null> = [];
+    const store = await startObjectStore({ dataDir: await tempDir(t), port: await freePort(), webhookUrl, readyTimeoutMs: 1000, onExit: (code) => exits.push(code) });
+    t.teardown(() => store.stop());
+    t.ok(existsSync(mark), 'the first start was held');
+    t.same(processesMentioning(wrapper), [], 'its process is gone');
+    const s3 = testS3Client(store);
+    t.teardown(() => s3.destroy());
+    await s3.send(new CreateBucketCommand({ Bucket: 'second-start' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'second-start', Key: 'a.txt', Body: 'made once more' }));
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: 'second-start', Key: 'a.txt' }))).Body!.transformToString();
+    t.equal(body, 'made once more', 'the second start serves');
+    t.same(exits, [], 'the ended process is not reported as the store exiting');
   });
-  t.teardown(() => store.stop());
-  t.ok(existsSync(mark), 'the first start was held');
-  t.same(processesMentioning(wrapper), [], 'its process is gone');
-  const s3 = testS3Client(store);
-  t.teardown(() => s3.destroy());
-  await s3.send(new CreateBucketCommand({ Bucket: 'second-start' }));
-  await s3.send(new PutObjectCommand({ Bucket: 'second-start', Key: 'a.txt', Body: 'made once more' }));
-  const body = await (await s3.send(new GetObjectCommand({ Bucket: 'second-start', Key: 'a.txt' }))).Body!.transformToString();
-  t.equal(body, 'made once more', 'the second start serves');
-  t.same(exits, [], 'the ended process is not reported as the store exiting');
+
+  t.test('or, with retryHungStart off (a restart, retried by its supervisor), refused saying why', async (t) => {
+    const port = await freePort();
+    await t.rejects(
+      startObjectStore({ dataDir: await tempDir(t), port, webhookUrl, readyTimeoutMs: 1000, retryHungStart: false }),
+      { message: /^the object store \(pid \d+, T \(stopped\)\) did not become ready within 1000 ms; its last health check failed: ECONNREFUSED/ },
+    );
+    t.same(processesMentioning(wrapper), [], 'its process is gone');
+    await t.rejects(fetch(`http://127.0.0.1:${port}/health`), 'nothing listens on its port');
+  });
 });
