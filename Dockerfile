@@ -88,5 +88,6 @@ USER 1000:1000
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# tini is PID 1 so the pulumi CLI and provider processes of every operation are reaped.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/main.js"]
+# tini is PID 1 so the pulumi CLI and provider processes of every operation are reaped. node runs
+# with the service's flags (SERVICE_NODE_FLAGS in src/domain/toolchain.ts), as `npm start` does.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=16", "dist/main.js"]

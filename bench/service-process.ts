@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { COMPILED_MAIN, projectRoot } from '../src/domain/toolchain.js';
+import { COMPILED_MAIN, projectRoot, SERVICE_NODE_FLAGS } from '../src/domain/toolchain.js';
 import { freePort } from '../src/local/free-port.js';
 
 /** Far above what wrk at 50 connections sends with one key: the limiter never answers 429 in a bench. */
@@ -20,7 +20,7 @@ export async function startServiceProcess(dataDir: string, env: Record<string, s
   while (s3Port === port) s3Port = await freePort();
   // A token the caller passes is kept (a second process on the same data dir answers to the first one's).
   const adminToken = env.THUMBFORGE_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
-  const child = spawn(process.execPath, [COMPILED_MAIN], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, COMPILED_MAIN], {
     cwd: projectRoot,
     env: {
       ...process.env,

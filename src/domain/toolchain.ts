@@ -14,6 +14,13 @@ export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.ur
 
 /** The service as production runs it: compiled JavaScript (the setup step compiles it when stale), never TypeScript through tsx. */
 export const COMPILED_MAIN = 'dist/main.js';
+/**
+ * The flags node runs the service with, wherever it starts it as production does (`npm start`, the
+ * image's entrypoint, the tests and benches that start dist/main.js). V8 sizes the young generation
+ * by the machine's memory: two 64 MiB semi-spaces on 24 GiB, most of it garbage the service never
+ * needs; 16 MiB each keeps the peak RSS under load down (bench/results/memory.md).
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export function toolsDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.THUMBFORGE_TOOLS_DIR ?? join(homedir(), '.cache', 'thumbforge', 'tools'));

@@ -13,7 +13,7 @@ import { readOrCreateSecret, WEBHOOK_SECRET_KEY_FILE } from './data-dir-secret.j
 import { startObjectStore, type LocalObjectStore } from './object-store.js';
 import { startPostgresServer, type PostgresServer } from './postgres-server.js';
 import { OBJECT_EVENTS_PATH } from '../server/routes/object-events/index.js';
-import { COMPILED_MAIN, projectRoot } from '../domain/toolchain.js';
+import { COMPILED_MAIN, projectRoot, SERVICE_NODE_FLAGS } from '../domain/toolchain.js';
 
 /** A replica handed SIGTERM must have handed over and exited by then (the service's own bound). */
 const REPLICA_STOP_MS = 30_000;
@@ -188,7 +188,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       [MEMBER_ENV]: replica.tag.slice(MEMBER_ENV.length + 1),
     };
     delete childEnv.THUMBFORGE_S3_PORT;
-    const child = spawn(process.execPath, [COMPILED_MAIN], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, COMPILED_MAIN], {
       cwd: projectRoot,
       env: childEnv,
       // Its own process group: the launcher ends the replica and its engine together, and a

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Env } from 'dockerfile-ast';
 import { freePort } from '../../src/local/free-port.js';
-import { NODE_VERSION, projectRoot, PULUMI_CLI_VERSION } from '../../src/domain/toolchain.js';
+import { COMPILED_MAIN, NODE_VERSION, projectRoot, PULUMI_CLI_VERSION, SERVICE_NODE_FLAGS } from '../../src/domain/toolchain.js';
 import { argumentsOf, buildOutputsPresent, contextIgnore, copiesOf, keyword, readDockerfile, runScripts, type Stage } from '../helpers/dockerfile.js';
 
 const run = promisify(execFile);
@@ -72,7 +72,7 @@ t.test('apt installs stay small and leave no package lists behind', async (t) =>
 t.test('the runtime stage: tini as PID 1, non-root, healthcheck, aws defaults', async (t) => {
   const runtime = finalStage;
   const entrypoint = runtime.instructions.find(keyword('ENTRYPOINT'))!;
-  t.same(JSON.parse(entrypoint.getArgumentsContent() ?? ''), ['/usr/bin/tini', '--', 'node', 'dist/main.js']);
+  t.same(JSON.parse(entrypoint.getArgumentsContent() ?? ''), ['/usr/bin/tini', '--', 'node', ...SERVICE_NODE_FLAGS, COMPILED_MAIN], 'the compiled service, with the flags npm start gives it');
   t.match(runScripts(runtime).join('\n'), /apt-get install[^\n]*\btini\b/);
 
   const user = runtime.instructions.filter(keyword('USER')).at(-1);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/local-store.js';
 import { startMain } from '../helpers/main-process.js';
 import { eventually } from '../helpers/stacks.js';
+import { COMPILED_MAIN, projectRoot, SERVICE_NODE_FLAGS } from '../../src/domain/toolchain.js';
 
 function childrenOf(pid: number): number[] {
   const tasks = `/proc/${pid}/task`;
@@ -55,3 +56,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await t.rejects(fetch(`${url}/healthz`), 'no longer listening');
   });
 }
+
+t.test('npm start runs the compiled service with the flags the tests and the image give it', async (t) => {
+  const scripts = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  t.equal(scripts.start, ['node', ...SERVICE_NODE_FLAGS, COMPILED_MAIN].join(' '));
+});

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
 import { freePort } from '../../src/local/free-port.js';
-import { COMPILED_MAIN, projectRoot } from '../../src/domain/toolchain.js';
+import { COMPILED_MAIN, projectRoot, SERVICE_NODE_FLAGS } from '../../src/domain/toolchain.js';
 import { buildServerIfStale } from '../../scripts/build-if-stale.js';
 import { killProcessesMentioning } from './processes.js';
 
@@ -22,7 +22,7 @@ export async function startMain(t: Test, env: Record<string, string>, options: {
   const port = await freePort();
   // As `npm start` runs it: compiled, built first when a source changed since.
   await buildServerIfStale();
-  const child = spawn(process.execPath, [COMPILED_MAIN], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, COMPILED_MAIN], {
     cwd: projectRoot,
     env: {
       ...(options.inheritEnv === false ? { PATH: process.env.PATH } : process.env),
