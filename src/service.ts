@@ -25,6 +25,7 @@ import { LOCAL_REGION, rootCredentials, superviseObjectStore } from './local/obj
 import { createFunctionRunner } from './local/function-runner.js';
 import { buildApp } from './server/app.js';
 import { createObjectStorage } from './server/storage/object-storage.js';
+import { createReadCache, followReadChanges } from './server/read-cache.js';
 import { changesOf, createVideoCatalog } from './catalog/video-catalog.js';
 import { startCatalogEventsConsumer, startThumbnailerFailuresConsumer } from './catalog/sqs-event-consumer.js';
 import { thumbnailerFailuresQueue } from './domain/events-queue.js';
@@ -210,7 +211,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       logger: log.child({ component: 'uploads' }),
     });
     stopWorkers.push(() => directUploads.stop());
-    const served = { tenants, rollouts, webhooks: webhooks.endpoints, catalog, storage, uploads: directUploads.uploads, ready: () => db!.ping(2_000) };
+    // Followed before the first read is served, so no change of a tenant's goes unseen. An embedded
+    // database has one process, so its keys are cached too (a revoke on it is this process's own write).
+    const readCache = createReadCache({ keepsKeys: db.kind === 'pglite' });
+    const stopFollowing = await followReadChanges(db, readCache);
+    stopWorkers.push(stopFollowing);
+    const served = { tenants, rollouts, webhooks: webhooks.endpoints, catalog, storage, uploads: directUploads.uploads, readCache, ready: () => db!.ping(2_000) };
 
     if (config.target === 'local') {
       const runner = await createFunctionRunner({

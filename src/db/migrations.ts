@@ -122,4 +122,29 @@ export const MIGRATIONS: readonly Migration[] = [
     // when it is this one, so an outcome of an earlier run never ends a later one.
     sql: 'ALTER TABLE videos ADD COLUMN regeneration text;',
   },
+  {
+    version: 9,
+    name: 'read change notices',
+    // A notice on channel thumbforge_reads, carrying the tenant's id, for every change to what the
+    // cached read routes answer: a tenant, its keys' validity, its videos and thumbnails. Replicas
+    // drop their cached answers for that tenant (src/server/read-cache.ts). NOTIFY is sent at
+    // commit, once per distinct tenant in a transaction. A key's last use is not a change.
+    sql: `
+      CREATE FUNCTION thumbforge_read_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE changed jsonb;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN changed := to_jsonb(OLD); ELSE changed := to_jsonb(NEW); END IF;
+        PERFORM pg_notify('thumbforge_reads', changed ->> TG_ARGV[0]);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER tenants_read_changed AFTER UPDATE OR DELETE ON tenants
+        FOR EACH ROW EXECUTE FUNCTION thumbforge_read_changed('id');
+      CREATE TRIGGER tenant_keys_read_changed AFTER UPDATE OF hash, revoked_at, tenant_id OR DELETE ON tenant_keys
+        FOR EACH ROW EXECUTE FUNCTION thumbforge_read_changed('tenant_id');
+      CREATE TRIGGER videos_read_changed AFTER INSERT OR UPDATE OR DELETE ON videos
+        FOR EACH ROW EXECUTE FUNCTION thumbforge_read_changed('tenant_id');
+      CREATE TRIGGER thumbnails_read_changed AFTER INSERT OR UPDATE OR DELETE ON thumbnails
+        FOR EACH ROW EXECUTE FUNCTION thumbforge_read_changed('tenant_id');
+    `,
+  },
 ];

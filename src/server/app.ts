@@ -4,7 +4,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import sseModule from '@fastify/sse';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from '@fastify/type-provider-zod';
+import { frozenAnswerSerializerCompiler } from './frozen-answer-serializer.js';
 import type { Config } from '../config.js';
 import problemErrors, { clientErrorHandler } from './plugins/problem-errors.js';
 import openapi from './plugins/openapi.js';
@@ -58,7 +59,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(frozenAnswerSerializerCompiler);
 
   await app.register(httpMetrics, { metrics: deps.metrics });
   await app.register(problemErrors);

@@ -1,6 +1,7 @@
 // Test fixture: the services handed to an app a test builds by hand (buildApp), with the parts the
 // test uses given and every other part a stand-in that fails the test loudly if a route reaches it.
 import type { ServiceDependencies } from '../../src/server/plugins/services.js';
+import { createReadCache } from '../../src/server/read-cache.js';
 
 function absent<T extends object>(name: string): T {
   return new Proxy({} as T, {
@@ -21,6 +22,7 @@ export function appServices(given: Partial<ServiceDependencies> & Pick<ServiceDe
       throw new Error("this test's app has no thumbnailer runs (it started a regeneration)");
     },
     ready: async () => true,
+    readCache: createReadCache(),
     ...given,
   });
 }

@@ -50,7 +50,7 @@ export default fp(
 
     async function principalOf(token: string): Promise<Principal | undefined> {
       if (sameSecret(token, options.adminToken)) return { kind: 'admin' };
-      const tenantId = await (await app.services).tenants.authenticate(token);
+      const tenantId = await (await app.services).authenticate(token);
       return tenantId ? { kind: 'tenant', tenantId } : undefined;
     }
 

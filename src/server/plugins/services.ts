@@ -13,6 +13,9 @@ import type { ObjectStorage } from '../storage/object-storage.js';
 import type { DirectUploads } from '../videos/direct-uploads.js';
 import type { StartRegeneration } from '../videos/regeneration-runs.js';
 import { createVideoService, type VideoService } from '../videos/video-service.js';
+import { withCachedReads } from '../videos/cached-video-reads.js';
+import type { ReadCache } from '../read-cache.js';
+import { hashApiKey, tenantIdOfApiKey } from '../../domain/api-keys.js';
 
 /** What the composition root hands the app. */
 export type ServiceDependencies = {
@@ -31,6 +34,8 @@ export type ServiceDependencies = {
   startRegeneration: StartRegeneration;
   /** The local function runner's intake for object-store events; absent on AWS. Resolves once the event is a durable job, rejects when it is not. */
   acceptObjectEvent?: (event: unknown) => Promise<void>;
+  /** This replica's cache of read answers, which the composition root keeps following the database's change notices. */
+  readCache: ReadCache;
 };
 
 export type AppServices = {
@@ -38,6 +43,8 @@ export type AppServices = {
   rollouts: ImageRollouts;
   webhooks: WebhookEndpoints;
   ready(): Promise<boolean>;
+  /** The tenant whose unrevoked API key this is: through the read cache where it keeps keys. */
+  authenticate(apiKey: string): Promise<string | undefined>;
   videos: VideoService;
   uploads: DirectUploads;
   acceptObjectEvent?: (event: unknown) => Promise<void>;
@@ -51,9 +58,15 @@ declare module 'fastify' {
   }
 }
 
+/** Methods that write nothing: their requests leave the read cache as it is. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export default fp(
   async function services(app: FastifyInstance, options: { dependencies: Promise<ServiceDependencies>; urlTtlSeconds: number; maxUploadBytes: number }) {
+    /** Set once the services have arrived. */
+    let readCache: ReadCache | undefined;
     const ready = options.dependencies.then((deps) => {
+      const cache = (readCache = deps.readCache);
       const videos = createVideoService({
         tenants: deps.tenants,
         catalog: deps.catalog,
@@ -62,7 +75,22 @@ export default fp(
         urlTtlSeconds: options.urlTtlSeconds,
         maxUploadBytes: options.maxUploadBytes,
       });
-      return { tenants: deps.tenants, rollouts: deps.rollouts, webhooks: deps.webhooks, videos, uploads: deps.uploads, acceptObjectEvent: deps.acceptObjectEvent, ready: deps.ready };
+      const authenticate = (apiKey: string) => {
+        // The key names its tenant, whose cached answers it is dropped with.
+        const tenantId = tenantIdOfApiKey(apiKey);
+        if (!tenantId || !cache.keepsKeys) return deps.tenants.authenticate(apiKey);
+        return cache.read(tenantId, `key ${hashApiKey(apiKey)}`, () => deps.tenants.authenticate(apiKey));
+      };
+      return {
+        tenants: deps.tenants,
+        authenticate,
+        rollouts: deps.rollouts,
+        webhooks: deps.webhooks,
+        videos: withCachedReads(videos, cache, { urlTtlSeconds: options.urlTtlSeconds }),
+        uploads: deps.uploads,
+        acceptObjectEvent: deps.acceptObjectEvent,
+        ready: deps.ready,
+      };
     });
     let started = false;
     ready.then(
@@ -75,6 +103,16 @@ export default fp(
     // Before the auth hook (registered after this plugin): a route that needs a caller needs the services.
     app.addHook('onRequest', async (request) => {
       if (request.routeOptions.config.access && !started) throw new ServiceStarting('thumbforge is starting (database, migrations, recovery); retry in a moment');
+    });
+    // A caller's write is seen by its next read on this replica at once, before the database's change
+    // notice arrives (other replicas wait for that notice): before the answer goes out, the caller's
+    // tenant's cached answers are dropped (every tenant's, for the admin, who may act for any).
+    app.addHook('onSend', async (request) => {
+      if (!request.routeOptions.config.access || SAFE_METHODS.has(request.method)) return;
+      const principal = request.principal;
+      // No caller, no write (a refused token): nothing to drop.
+      if (principal?.kind === 'tenant') readCache?.changed(principal.tenantId);
+      else if (principal?.kind === 'admin') readCache?.changedAll();
     });
   },
   { name: 'services' },

@@ -39,6 +39,13 @@ export type UrlSignerOptions = {
  * to live when handed out. Windows start on the epoch, so every replica mints the same URL too.
  */
 const WINDOWS_PER_TTL = 4;
+/** The signing window of a link with `ttlSeconds` that is signed at `nowMs`: its start and end, in epoch seconds. */
+export function signingWindow(ttlSeconds: number, nowMs: number): { start: number; end: number } {
+  const length = Math.max(1, Math.floor(ttlSeconds / WINDOWS_PER_TTL));
+  const start = Math.floor(nowMs / 1000 / length) * length;
+  return { start, end: start + length };
+}
+
 /** Links kept per window and TTL: past it the window's links are dropped and signed again as asked for (a bound on memory). */
 const MAX_LINKS_PER_WINDOW = 10_000;
 /** S3's payload hash for presigned requests: the body (a part, for a PUT) is not part of the signature. */
@@ -94,8 +101,7 @@ export function createUrlSigner(connection: S3Connection, options: UrlSignerOpti
 
   return {
     async sign({ method, bucket, key, query = {}, ttlSeconds }) {
-      const window = Math.max(1, Math.floor(ttlSeconds / WINDOWS_PER_TTL));
-      const signedAt = Math.floor(now() / 1000 / window) * window;
+      const signedAt = signingWindow(ttlSeconds, now()).start;
       const identity = await credentials();
       // Everything the signature covers, and the credentials it is made with (rotated keys sign anew).
       const signed = JSON.stringify([method, bucket, key, Object.entries(query).sort(), identity.accessKeyId, identity.sessionToken ?? null, identity.expiration?.getTime() ?? null]);
