@@ -13,8 +13,13 @@ export type Row = Record<string, unknown>;
  * Pass a jsonb parameter as `JSON.stringify(value)` (`pg` would send a JS array as a Postgres array).
  */
 export interface Queryable {
-  /** With params: one statement. Without: may hold several (simple protocol); rows are the last one's. */
-  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * With params: one statement. Without: may hold several (simple protocol); rows are the last one's.
+   * `prepared` names a statement sent on (nearly) every request: postgres prepares it once per
+   * connection (PGlite ignores it). Under one name the text never changes, and it lists its
+   * columns (no `*`: a later migration must not change a prepared result).
+   */
+  query<T extends Row = Row>(text: string, params?: unknown[], prepared?: string): Promise<T[]>;
 }
 
 /** How pg-boss reaches this database: the options it is constructed with. */

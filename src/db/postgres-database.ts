@@ -16,8 +16,9 @@ type PostgresOptions = { applicationName: string; onConnectionError: (error: Err
 
 function queryable(target: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<T extends Row>(text: string, params?: unknown[]) {
-      const result = await target.query<T>(text, params?.length ? params : undefined).catch(asUnavailable);
+    async query<T extends Row>(text: string, params?: unknown[], prepared?: string) {
+      const values = params?.length ? params : undefined;
+      const result = await (prepared ? target.query<T>({ name: prepared, text, values }) : target.query<T>(text, values)).catch(asUnavailable);
       // Several statements without params answer one result each, as PGlite's exec does.
       const results = result as unknown as pg.QueryResult<T> | Array<pg.QueryResult<T>>;
       return Array.isArray(results) ? (results.at(-1)?.rows ?? []) : results.rows;

@@ -183,6 +183,7 @@ export async function useKey(q: Queryable, hash: string): Promise<string | undef
                    WHERE t.id = key.id AND (key.last_used_at IS NULL OR key.last_used_at < now() - interval '1 minute'))
      SELECT tenant_id FROM key`,
     [hash],
+    'use-key',
   );
   return rows[0]?.tenant_id;
 }

@@ -50,6 +50,12 @@ for (const backend of testBackends) {
       t.same(await db.query("SELECT 1 AS first; SELECT 'last' AS second"), [{ second: 'last' }], 'several statements without params: the last one answers');
     });
 
+    t.test('a prepared statement answers each time, inside a transaction too', async (t) => {
+      const sql = 'SELECT $1::int * 2 AS twice';
+      for (const n of [1, 2, 3]) t.same(await db.query(sql, [n], 'test-twice'), [{ twice: n * 2 }]);
+      t.same(await db.transaction((tx) => tx.query(sql, [21], 'test-twice')), [{ twice: 42 }]);
+    });
+
     t.test('json, timestamptz, int8 and date read back the same on both backends', async (t) => {
       const settings = { widths: [160, 320], format: 'webp', storyboard: { columns: 5 }, unicode: 'é"\\' };
       const at = new Date('2024-05-06T07:08:09.123Z');
@@ -124,6 +130,8 @@ t.test('postgres: a server stopped and started again', async (t) => {
   const reconnect = new Promise<void>((resolve) => (reconnected = resolve));
   const listening = await listenUntil(db, 'after restart', () => reconnected());
 
+  const prepared = () => db.query('SELECT $1::text AS again', ['prepared'], 'test-again');
+  t.same(await prepared(), [{ again: 'prepared' }], 'a prepared statement before the outage');
   await store.server!.stop();
   await t.rejects(db.query('SELECT 1'), { name: 'DatabaseUnavailable' }, 'a query during the outage rejects as DatabaseUnavailable');
   await t.rejects(db.transaction((tx) => tx.query('SELECT 1')), { name: 'DatabaseUnavailable' }, 'so does a transaction');
@@ -132,6 +140,7 @@ t.test('postgres: a server stopped and started again', async (t) => {
 
   await store.server!.restart();
   t.same(await db.query('SELECT 1 AS back'), [{ back: 1 }], 'queries work again');
+  t.same(await prepared(), [{ again: 'prepared' }], 'is prepared again on the new connections');
   t.equal(await db.ping(60_000), true);
   await reconnect;
   await notify(db, 'after restart');
