@@ -1,8 +1,9 @@
-// A replica's cache of what its catalog reads answer (a video with its links, a page of videos or of
-// thumbnails) and, where it is the only replica, of its key lookups; kept per tenant for at most a couple of seconds, and dropped for a tenant as soon as
-// anything of it changes: this replica's own writes at once, every replica's through the
-// database's change notices (LISTEN). It never keeps a failure or an absent answer, never keeps
-// an answer loaded while a change arrived, and never hands out a link past its signing window.
+// A replica's cache of what its catalog reads answer (a video with its links, a page of videos or
+// of thumbnails) and, where it is the only replica, of its key lookups. Kept per tenant for at most
+// a couple of seconds, and dropped for a tenant as soon as anything of it changes: this replica's
+// own writes at once, every replica's through the database's change notices (LISTEN). It never
+// keeps a failure or an absent answer, never keeps an answer loaded while a change arrived, and
+// never hands out a link past its signing window.
 import type { Database } from '../db/database.js';
 
 /** Where the database says a tenant's reads changed: migration 9's triggers send the tenant's id. */
@@ -42,8 +43,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function createReadCache(options: { keepsKeys?: boolean; ttlMs?: number; now?: () => number } = {}): ReadCache {
-  const ttlMs = options.ttlMs ?? READ_CACHE_TTL_MS;
+export function createReadCache(options: { keepsKeys?: boolean; now?: () => number } = {}): ReadCache {
   const now = options.now ?? Date.now;
   const tenants = new Map<string, Map<string, Entry>>();
   let entries = 0;
@@ -74,7 +74,7 @@ export function createReadCache(options: { keepsKeys?: boolean; ttlMs?: number; 
       let answers = tenants.get(tenantId);
       if (!answers) tenants.set(tenantId, (answers = new Map()));
       if (!answers.has(what)) entries++;
-      answers.set(what, { value: deepFreeze(value), freshUntil: Math.min(freshUntil, now() + ttlMs) });
+      answers.set(what, { value: deepFreeze(value), freshUntil: Math.min(freshUntil, now() + READ_CACHE_TTL_MS) });
       return value;
     },
     changed,
